@@ -1,0 +1,120 @@
+"""Base classes for the three stages. Stage packages subclass these; ronda.daemon wires them."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from ronda.clock import Clock
+from ronda.metrics import Metrics
+from ronda.schema import Alert, Event, Severity
+
+# A source hands the pipeline a batch of events and the position *after* that batch
+# (JSON-serialisable, opaque to the pipeline). The pipeline saves the position as the
+# source's checkpoint once everything before it has been handled.
+Emit = Callable[[list[Event], Any], None]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every component gets besides its own settings."""
+
+    sensor: str
+    clock: Clock
+    metrics: Metrics
+    state_dir: Path
+    log: logging.Logger
+    base_dir: Path = Path(".")
+
+    def resolve(self, path: str | Path) -> Path:
+        """Resolve a config path: ``~`` expanded, relative to the config file's folder."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p)
+
+
+class ComponentConfig(BaseModel):
+    """Settings of one named component; ``type`` picks the class from the registry."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: str
+
+
+class SourceConfig(ComponentConfig):
+    queue_size: int = 10_000
+    overflow: Literal["block", "drop_newest"] = "block"
+
+
+class DetectorConfig(ComponentConfig):
+    pass
+
+
+class ResponderConfig(ComponentConfig):
+    queue_size: int = 10_000
+    overflow: Literal["drop_oldest", "drop_newest"] = "drop_oldest"
+    min_severity: Severity = Severity.LOW
+
+
+class Source(ABC):
+    config_model: ClassVar[type[SourceConfig]] = SourceConfig
+    finite: bool = False  # True for replay inputs that end
+
+    def __init__(self, name: str, config: Any, ctx: Context) -> None:
+        self.name = name
+        self.config = config
+        self.ctx = ctx
+
+    def restore(self, position: Any) -> None:  # noqa: B027 - optional hook
+        """Resume from a saved position (the last one passed to ``emit``)."""
+
+    @abstractmethod
+    def run(self, emit: Emit, stop: threading.Event) -> None:
+        """Read until ``stop`` is set (or the input ends, for finite sources)."""
+
+
+class Detector(ABC):
+    config_model: ClassVar[type[DetectorConfig]] = DetectorConfig
+
+    def __init__(self, name: str, config: Any, ctx: Context) -> None:
+        self.name = name
+        self.config = config
+        self.ctx = ctx
+
+    @abstractmethod
+    def reload(self) -> int:
+        """(Re)load rules atomically; return the rule count. Raise RuleError and keep
+        the running rules when the new ones are broken."""
+
+    @abstractmethod
+    def process(self, events: Sequence[Event]) -> list[Alert]:
+        """Examine a batch; return the alerts it raises."""
+
+
+class Responder(ABC):
+    config_model: ClassVar[type[ResponderConfig]] = ResponderConfig
+    wants_events: bool = False
+
+    def __init__(self, name: str, config: Any, ctx: Context) -> None:
+        self.name = name
+        self.config = config
+        self.ctx = ctx
+
+    @abstractmethod
+    def handle(self, alerts: Sequence[Alert]) -> None:
+        """Act on alerts (new ones, and updates of the same id with a larger count)."""
+
+    def handle_events(self, events: Sequence[Event]) -> None:  # noqa: B027 - optional hook
+        """Receive raw events (only when ``wants_events``)."""
+
+    def flush(self) -> None:  # noqa: B027 - optional hook
+        """Make everything handled so far durable."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources (after the last flush)."""

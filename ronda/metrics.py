@@ -1,0 +1,87 @@
+"""Prometheus metric families shared by every component (one registry per daemon)."""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Info
+from prometheus_client.exposition import generate_latest
+
+from ronda import __version__
+
+
+class Metrics:
+    """Owns a private CollectorRegistry; components get bound handles via ``component``."""
+
+    def __init__(self) -> None:
+        r = self.registry = CollectorRegistry(auto_describe=True)
+        self.received = Counter(
+            "ronda_received", "Items a component took in (lines, events or alerts).",
+            ["component"], registry=r)
+        self.emitted = Counter(
+            "ronda_emitted", "Items a component passed on (events or alerts).",
+            ["component"], registry=r)
+        self.dropped = Counter(
+            "ronda_dropped", "Items a component skipped or lost, by reason.",
+            ["component", "reason"], registry=r)
+        self.errors = Counter(
+            "ronda_errors", "Runtime errors in a component.", ["component"], registry=r)
+        self.queue_depth = Gauge(
+            "ronda_queue_depth", "Items waiting in a component's input queue.",
+            ["component"], registry=r)
+        self.queue_capacity = Gauge(
+            "ronda_queue_capacity", "Capacity of a component's input queue.",
+            ["component"], registry=r)
+        self.truncated = Counter(
+            "ronda_truncated_lines", "Lines longer than the cap, cut and passed on.",
+            ["source"], registry=r)
+        self.decode_errors = Counter(
+            "ronda_decode_errors", "Lines with invalid UTF-8 (bad bytes replaced).",
+            ["source"], registry=r)
+        self.rotations = Counter(
+            "ronda_file_rotations", "Log rotations followed, by style.",
+            ["source", "style"], registry=r)
+        self.lag_bytes = Gauge(
+            "ronda_source_lag_bytes", "Bytes between the read position and the end of a file.",
+            ["source", "path"], registry=r)
+        self.last_event = Gauge(
+            "ronda_last_event_timestamp_seconds", "Wall time of the last event from a source.",
+            ["source"], registry=r)
+        self.alerts = Counter(
+            "ronda_alerts", "New alerts after aggregation.", ["category", "severity"],
+            registry=r)
+        self.alert_repeats = Counter(
+            "ronda_alert_repeats", "Repeats merged into an open alert (ronda.count grew).",
+            ["rule"], registry=r)
+        self.rules_loaded = Gauge(
+            "ronda_rules_loaded", "Rules a detector is running.", ["detector"], registry=r)
+        self.rule_reloads = Counter(
+            "ronda_rule_reloads", "Rule reloads on SIGHUP, by result.",
+            ["detector", "result"], registry=r)
+        self.checkpoint_time = Gauge(
+            "ronda_checkpoint_timestamp_seconds", "Wall time of the last saved checkpoint.",
+            ["source"], registry=r)
+        self.build = Info("ronda_build", "Ronda build information.", registry=r)
+        self.build.info({"version": __version__, "python": platform.python_version()})
+
+    def gauge_callback(self, gauge: Gauge, labels: dict[str, str], fn: Callable[[], float]) -> None:
+        gauge.labels(**labels).set_function(fn)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+    def value(self, name: str, **labels: str) -> float:
+        """Current value of a sample (tests and the CLI summary use it)."""
+        got = self.registry.get_sample_value(name, labels)
+        return 0.0 if got is None else got
+
+    def total(self, name: str, **labels: Any) -> float:
+        """Sum of all samples of ``name`` whose labels include ``labels``."""
+        total = 0.0
+        for family in self.registry.collect():
+            for s in family.samples:
+                if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
+                    total += s.value
+        return total
