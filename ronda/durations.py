@@ -1,4 +1,4 @@
-"""Durations and sizes as users write them in config: ``90s``, ``5m``, ``1h``, ``30d``, ``512MiB``."""
+"""Durations and sizes as users write them: ``90s``, ``5m``, ``1h``, ``30d``, ``512MiB``."""
 
 from __future__ import annotations
 
