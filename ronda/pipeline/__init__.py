@@ -1,0 +1,1 @@
+"""The runtime: bounded queues, aggregation, checkpoints and the thread topology."""

@@ -1,0 +1,105 @@
+"""One thread and one bounded queue per responder; rate-limited error logging."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from ronda.component import Context, Responder
+from ronda.pipeline.checkpoint import Barrier
+from ronda.pipeline.queues import BoundedQueue, Entry
+from ronda.schema import Alert
+
+IDLE_FLUSH_SECONDS = 1.0
+
+
+class ErrorLog:
+    """Logs a component's errors at most once per ``interval`` seconds, with a count."""
+
+    def __init__(self, log: logging.Logger, interval: float = 10.0) -> None:
+        self.log = log
+        self.interval = interval
+        self._last: dict[str, float] = {}
+        self._suppressed: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def report(self, component: str, message: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last.get(component, -1e9) < self.interval:
+                self._suppressed[component] = self._suppressed.get(component, 0) + 1
+                return
+            self._last[component] = now
+            hidden = self._suppressed.pop(component, 0)
+        suffix = f" ({hidden} similar errors not shown)" if hidden else ""
+        self.log.error("%s%s", message, suffix)
+
+
+class ResponderWorker:
+    def __init__(self, responder: Responder, ctx: Context) -> None:
+        self.responder = responder
+        self.ctx = ctx
+        cfg = responder.config
+        self.min_rank = cfg.min_severity.rank
+        self.queue = BoundedQueue(cfg.queue_size, cfg.overflow)
+        self._errors = ErrorLog(ctx.log)
+        self._dropped = ctx.metrics.dropped.labels(component=responder.name, reason="queue_full")
+        self._thread = threading.Thread(target=self._loop, name=f"responder:{responder.name}",
+                                        daemon=True)
+        ctx.metrics.queue_depth.labels(component=responder.name).set_function(
+            lambda: self.queue.depth)
+        ctx.metrics.queue_capacity.labels(component=responder.name).set(cfg.queue_size)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def join(self, deadline: float) -> None:
+        self._thread.join(max(0.1, deadline - time.monotonic()))
+
+    def put(self, entry: Entry) -> None:
+        dropped = self.queue.put(entry)
+        if dropped:
+            self._dropped.inc(dropped)
+
+    def put_alerts(self, alerts: list[Alert]) -> None:
+        chosen = [a for a in alerts if a.severity.rank >= self.min_rank]
+        if chosen:
+            self.put(Entry("alerts", chosen))
+
+    def _loop(self) -> None:
+        r = self.responder
+        dirty = False
+        while True:
+            entry = self.queue.get(IDLE_FLUSH_SECONDS)
+            if entry is None:
+                if dirty:
+                    dirty = not self._call("flush", r.flush)
+                continue
+            if entry.kind == "alerts" and entry.items:
+                dirty = self._call("handle", r.handle, entry.items) or dirty
+            elif entry.kind == "events" and entry.items:
+                dirty = self._call("handle_events", r.handle_events, entry.items) or dirty
+            elif entry.kind == "barrier" and isinstance(entry.control, Barrier):
+                if self._call("flush", r.flush):
+                    dirty = False
+                    entry.control.ack(r.name)
+            elif entry.kind == "end":
+                self._call("flush", r.flush)
+                self._call("close", r.close)
+                return
+
+    def _call(self, what: str, fn: Callable[..., object], *args: object) -> bool:
+        try:
+            fn(*args)
+            return True
+        except Exception as exc:  # a responder failure is counted and logged, never fatal
+            self.ctx.metrics.errors.labels(component=self.responder.name).inc()
+            self._errors.report(self.responder.name,
+                                f"responder {self.responder.name}: {what} failed: {exc!r}")
+            return False
