@@ -1,0 +1,1 @@
+"""Wiring and command line: the only place that imports the stage packages."""

@@ -1,0 +1,38 @@
+"""Config ``type:`` names to component classes, one table per stage."""
+
+from __future__ import annotations
+
+from detectors.threshold import ThresholdDetector
+from responders.jsonl import JsonlResponder
+from responders.sqlite import SqliteStore
+from sensor.logfile import LogfileSource
+from sensor.syslog import SyslogSource
+
+from ronda.component import Detector, Responder, Source
+from sensor.replayfile import ReplayFileSource
+
+SOURCES: dict[str, type[Source]] = {
+    "logfile": LogfileSource,
+    "syslog": SyslogSource,
+    "file": ReplayFileSource,
+}
+
+DETECTORS: dict[str, type[Detector]] = {
+    "threshold": ThresholdDetector,
+}
+
+RESPONDERS: dict[str, type[Responder]] = {
+    "sqlite": SqliteStore,
+    "jsonl": JsonlResponder,
+}
+
+# Responders that change the world (block addresses, restore files): off in replay
+# unless --respond is given.
+WORLD_CHANGING: frozenset[str] = frozenset()
+
+SECTIONS: dict[str, dict[str, type[Source]] | dict[str, type[Detector]]
+               | dict[str, type[Responder]]] = {
+    "sources": SOURCES,
+    "detectors": DETECTORS,
+    "responders": RESPONDERS,
+}
