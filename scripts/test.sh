@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install everything the tests need and run the whole suite: lint, types, the import
+# contract, the rule check, then pytest. CI (.ci/run) calls exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# System packages used by the tests and benchmarks (fail2ban-regex is the benchmark peer).
+need=()
+command -v fail2ban-regex >/dev/null 2>&1 || need+=(fail2ban)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
+  else
+    echo "test.sh: missing ${need[*]}; install them (apt-get install ${need[*]}) or run as root" >&2
+  fi
+fi
+
+scripts/setup-python.sh test
+export PATH="$PWD/.venv/bin:$PATH"
+
+echo "== ruff";          ruff check .
+echo "== mypy --strict"; mypy
+echo "== import contract"; lint-imports
+echo "== rules";         ronda rules validate -c config/ronda.yaml
+echo "== pytest";        pytest -q -p no:cacheprovider "$@"
