@@ -107,12 +107,14 @@ def validate(model: type[M], data: Any, prefix: Path_, origins: Origins) -> M:
 def error_lines(
     exc: ValidationError, model: type[BaseModel], prefix: Path_, origins: Origins
 ) -> list[str]:
-    lines: list[str] = []
+    found: list[tuple[str, int, str]] = []
     for err in exc.errors():
         loc: Path_ = (*prefix, *[p for p in err["loc"] if not _is_union_tag(p)])
         where = origins.lookup(loc)
-        lines.append(f"{where} {format_path(loc)}: {_message(err, model, loc, prefix)}")
-    return lines
+        file, _, line = where.rpartition(":")
+        order = (file, int(line)) if line.isdigit() else (where, 0)
+        found.append((*order, f"{where} {format_path(loc)}: {_message(err, model, loc, prefix)}"))
+    return [text for _, _, text in sorted(found, key=lambda f: (f[0], f[1]))]
 
 
 def _is_union_tag(part: Any) -> bool:
