@@ -14,6 +14,7 @@ from typing import IO, Any, Literal
 
 from pydantic import field_validator
 
+from ronda.clock import SystemClock
 from ronda.component import Context, Emit, Source, SourceConfig
 from ronda.schema import Event
 from sensor.parsers import FORMATS, Parser, make_parser
@@ -68,7 +69,8 @@ class ReplayFileSource(Source):
     def __init__(self, name: str, config: ReplayFileConfig, ctx: Context) -> None:
         super().__init__(name, config, ctx)
         self.path = ctx.resolve(config.path)
-        self.parser: Parser = make_parser(config.format, ctx.clock)
+        # Wall time, not the replay clock: it gives the year of classic syslog stamps.
+        self.parser: Parser = make_parser(config.format, SystemClock())
 
     def run(self, emit: Emit, stop: threading.Event) -> None:
         m = self.ctx.metrics

@@ -1,0 +1,119 @@
+"""The command-line contract: demo, replay, alerts, config check, bad input exits 2."""
+
+import json
+from pathlib import Path
+
+from ronda.schema import CATEGORIES
+from tests.integration.daemon import ROOT, ronda, write_config
+
+DEMO = ROOT / "ronda" / "data" / "demo"
+
+
+def test_demo_prints_a_brute_force_alert() -> None:
+    r = ronda("demo")
+    assert r.returncode == 0, r.stderr
+    assert "ronda-ssh-brute-force" in r.stdout
+    assert "203.0.113.45" in r.stdout
+    assert "ronda-http-404-storm" in r.stdout
+
+
+def test_replay_sshd_jsonl_prints_valid_ecs(tmp_path: Path) -> None:
+    r = ronda("replay", f"sshd:{DEMO / 'auth.log'}", "--output", "jsonl",
+              "--state-dir", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    docs = [json.loads(line) for line in r.stdout.splitlines()]
+    assert docs, "no alerts"
+    ids = set()
+    for d in docs:
+        assert d["event"]["kind"] == "alert"
+        assert d["@timestamp"].endswith("Z")
+        assert d["rule"]["category"] in CATEGORIES
+        assert d["ecs"]["version"]
+        assert d["ronda"]["count"] >= 1
+        assert d["event"]["id"] not in ids
+        ids.add(d["event"]["id"])
+    brute = [d for d in docs if d["rule"]["id"] == "ronda-ssh-brute-force"]
+    assert brute and brute[0]["source"]["ip"] == "203.0.113.45"
+    assert brute[0]["threat"]["technique"]["id"]
+    # Deterministic ids: the same input gives the same documents.
+    again = ronda("replay", f"sshd:{DEMO / 'auth.log'}", "--output", "jsonl", "--no-store")
+    assert [json.loads(x)["event"]["id"] for x in again.stdout.splitlines()] == \
+        [d["event"]["id"] for d in docs]
+
+
+def test_replay_then_alerts_list_and_show(tmp_path: Path) -> None:
+    r = ronda("replay", str(DEMO / "access.log"), str(DEMO / "auth.log"), "--output", "none",
+              "--state-dir", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    r = ronda("alerts", "list", "--state-dir", str(tmp_path), "--json", "--since", "3650d")
+    assert r.returncode == 0, r.stderr
+    docs = [json.loads(x) for x in r.stdout.splitlines()]
+    assert {"ronda-ssh-brute-force", "ronda-http-404-storm"} <= {d["rule"]["id"] for d in docs}
+    r = ronda("alerts", "list", "--state-dir", str(tmp_path), "--category", "brute-force",
+              "--severity", "high", "--json", "--since", "3650d")
+    cats = {json.loads(x)["rule"]["category"] for x in r.stdout.splitlines()}
+    assert cats == {"brute-force"}
+    r = ronda("alerts", "list", "--state-dir", str(tmp_path), "--since", "3650d")
+    assert "FIRST SEEN" in r.stdout and "ronda-ssh-brute-force" in r.stdout
+    first = docs[0]["event"]["id"]
+    r = ronda("alerts", "show", first[:10], "--state-dir", str(tmp_path))
+    assert r.returncode == 0 and json.loads(r.stdout)["event"]["id"] == first
+    r = ronda("alerts", "show", "ffffffffffffff", "--state-dir", str(tmp_path))
+    assert r.returncode == 2 and r.stderr.count("\n") == 1
+    r = ronda("alerts", "list", "--state-dir", str(tmp_path), "--category", "nope")
+    assert r.returncode == 2 and "unknown category 'nope'" in r.stderr
+
+
+def test_bad_config_gives_one_line_and_exit_2(tmp_path: Path) -> None:
+    cfg = tmp_path / "ronda.yaml"
+    cfg.write_text("sensor: {name: t}\nsources:\n  web:\n    type: logfile\n"
+                   "    path: /tmp/x.log\n    format: ngnix\n")
+    for cmd in (["config", "check"], ["run"]):
+        r = ronda(*cmd, "-c", str(cfg), "--state-dir", str(tmp_path))
+        assert r.returncode == 2, r.stderr
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1, r.stderr
+        assert lines[0].endswith(":6 sources.web.format: unknown format 'ngnix' (expected one "
+                                 "of nginx, apache, sshd, syslog, json)")
+        assert "Traceback" not in r.stderr
+    cfg.write_text("sources:\n  web: {type: tail, path: /x}\n")
+    r = ronda("config", "check", "-c", str(cfg))
+    assert r.returncode == 2
+    assert r.stderr.strip().endswith(":2 sources.web.type: unknown source type 'tail' "
+                                     "(expected one of file, logfile, syslog)")
+
+
+def test_bad_rule_file_gives_one_line_and_exit_2(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "bad.yml").write_text("- id: x\n  name: x\n  category: brute-force\n"
+                                   "  severity: high\n  group_by: [source.ip]\n"
+                                   "  window: soon\n  threshold: 3\n")
+    cfg = write_config(tmp_path / "c.yaml", {
+        "detectors": {"t": {"type": "threshold", "rules": [str(rules)]}}})
+    r = ronda("config", "check", "-c", str(cfg))
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "bad.yml:" in lines[0] and "window" in lines[0], r.stderr
+    (rules / "bad.yml").write_text("- id: x\n  name: [unclosed\n")
+    r = ronda("run", "-c", str(cfg), "--state-dir", str(tmp_path))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_replay_bad_inputs(tmp_path: Path) -> None:
+    r = ronda("replay", str(tmp_path / "missing.log"))
+    assert r.returncode == 2 and "no such file" in r.stderr
+    r = ronda("replay", f"pcapng:{DEMO / 'auth.log'}")
+    assert r.returncode == 2 and "unknown input kind 'pcapng'" in r.stderr
+    empty = tmp_path / "empty.log"
+    empty.write_text("")
+    r = ronda("replay", str(empty))
+    assert r.returncode == 2 and "cannot tell the log format" in r.stderr
+
+
+def test_config_check_and_version() -> None:
+    r = ronda("config", "check", "-c", "config/ronda.yaml")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("config/ronda.yaml: OK")
+    r = ronda("version")
+    assert r.returncode == 0 and r.stdout.startswith("ronda ")
