@@ -13,6 +13,7 @@ rule set in one go (the caller raises :class:`ronda.errors.RuleError` with the l
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,8 @@ from pydantic import ValidationError
 RULE_SUFFIXES = (".yml", ".yaml")
 
 Loc = tuple[str | int, ...]
+
+_LINE = re.compile(r"^.*?:(\d+)(?::| rule )")
 
 
 @dataclass(frozen=True)
@@ -121,8 +124,10 @@ def load_rule_docs(path: Path) -> tuple[list[RuleDoc], list[str]]:
         node, data = _compose_and_construct(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark is not None and "<stream end>" in (exc.problem or ""):
+            mark = exc.context_mark  # "unexpected end of file": point at what is unclosed
         line = mark.line + 1 if mark is not None else 1
-        what = " ".join(s for s in (exc.context, exc.problem) if s) or "invalid YAML"
+        what = "; ".join(s for s in (exc.context, exc.problem) if s) or "invalid YAML"
         return [], [f"{name}:{line}: YAML syntax error: {what}"]
     except yaml.YAMLError as exc:
         return [], [f"{name}:1: YAML syntax error: {exc}"]
@@ -179,6 +184,16 @@ def validation_problems(doc: RuleDoc, error: ValidationError) -> list[str]:
             message = f"{err['msg']} (got {_short(err.get('input'))})"
         out.append(doc.problem(loc, message))
     return out
+
+
+def sort_by_line(problems: list[str]) -> list[str]:
+    """Problems of one file in line order (stable: same-line problems keep their order)."""
+
+    def line(problem: str) -> int:
+        match = _LINE.match(problem)
+        return int(match.group(1)) if match else 0
+
+    return sorted(problems, key=line)
 
 
 def _short(value: Any) -> str:

@@ -105,7 +105,7 @@ class ThresholdDetector(Detector):
             entries.append((rule, window))
         self._ruleset = _Ruleset(entries)
         self._rules_loaded.set(len(entries))
-        self.ctx.log.info("%s: %d threshold rules loaded", self.name, len(entries))
+        self.ctx.log.debug("%s: %d threshold rules loaded", self.name, len(entries))
         return len(entries)
 
     def rules(self) -> list[CompiledRule]:

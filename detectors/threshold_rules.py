@@ -33,7 +33,13 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from detectors.conditions import Condition, compile_where
-from detectors.rulefile import RuleDoc, find_rule_files, load_rule_docs, validation_problems
+from detectors.rulefile import (
+    RuleDoc,
+    find_rule_files,
+    load_rule_docs,
+    sort_by_line,
+    validation_problems,
+)
 from ronda.durations import Duration
 from ronda.errors import RuleError
 from ronda.schema import CATEGORIES, Category, RuleRef, Severity
@@ -257,19 +263,21 @@ def load_rules(paths: Sequence[Path]) -> list[CompiledRule]:
     defined: dict[str, str] = {}
     for path in files:
         docs, file_problems = load_rule_docs(path)
-        problems.extend(file_problems)
         for doc in docs:
             rid = doc.rule_id
             if rid is not None:
                 if rid in defined:
-                    problems.append(doc.problem(("id",), f"duplicate id (first defined at "
-                                                         f"{defined[rid]})"))
+                    first = defined[rid]
+                    file_problems.append(
+                        doc.problem(("id",), f"duplicate id (first defined at {first})")
+                    )
                     continue
                 defined[rid] = f"{doc.file}:{doc.line}"
             rule, rule_problems = compile_rule(doc)
-            problems.extend(rule_problems)
+            file_problems.extend(rule_problems)
             if rule is not None:
                 rules.append(rule)
+        problems.extend(sort_by_line(file_problems))
     if problems:
         raise RuleError(*problems)
     return rules

@@ -145,7 +145,7 @@ class FileReader:
             if self._skipping:
                 self._base += len(buf)
                 buf, cur = b"", 0
-            data = self._read()
+            data = self._read(self._base + len(buf))
             if not data:
                 out.eof = True
                 break
@@ -171,11 +171,11 @@ class FileReader:
         self._buf, self._cur, self._long, self._skipping = b"", 0, b"", False
         self._line_start = self._base
 
-    def _read(self) -> bytes:
-        """The next chunk of the file; b"" at its end or when it was replaced under us."""
+    def _read(self, pos: int) -> bytes:
+        """The next chunk of the file, which starts at offset ``pos``; b"" at its end or
+        when the file was replaced under us."""
         if self.replaced:
             return b""
-        pos = self._base + len(self._buf)
         data = os.read(self.fd, self.chunk)
         if not data:
             return b""

@@ -130,9 +130,11 @@ class Tailer:
             self._started = True
             if self._restore is not None:
                 self._do_restore(self._restore)
-                return Lines(str(self.path))
-            if self._open_current(at_end=self._start_at_end):
-                return Lines(str(self.path))
+            else:
+                self._open_current(at_end=self._start_at_end)
+            # Report the starting position even without a file: a file that appears
+            # later (also after a restart) is new and is read from its beginning.
+            return Lines(str(self.path))
         got = self._step_rotated(max_lines)
         if got is not None:
             return got

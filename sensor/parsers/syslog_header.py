@@ -155,12 +155,9 @@ class SyslogHeaderParser:
             return None
         when, host, app, procid, msgid = parts[:5]
         tail = parts[5] if len(parts) == 6 else ""
-        if when == "-":
-            ts: float | None = self._clock.now()
-        else:
-            ts = self._iso(when)
-            if ts is None:
-                return None
+        ts = self._clock.now() if when == "-" else self._iso(when)
+        if ts is None:
+            return None
         head = SyslogHeader(
             ts,
             "",

@@ -59,7 +59,7 @@ def test_relative_path_resolves_against_the_config_folder(tmp_path: Path) -> Non
 def test_waits_for_a_missing_file_and_its_folder(tmp_path: Path) -> None:
     log = tmp_path / "later" / "app.log"
     run = Run(tmp_path, log, start_at="end").start()
-    wait_until(lambda: run.thread.is_alive(), "source thread")
+    wait_until(lambda: run.position() == {"files": []}, "the starting position")
     (tmp_path / "later").mkdir()
     write_seqs(log, range(5))  # a file created after start is read from its beginning
     run.wait_seqs(5)
