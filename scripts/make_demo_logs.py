@@ -31,7 +31,8 @@ AGENTS = ["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, 
           "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"]
 PROBES = ["/.env", "/.git/config", "/wp-login.php", "/xmlrpc.php", "/phpmyadmin/",
           "/pma/", "/admin/", "/administrator/", "/backup.zip", "/backup.sql", "/db.sql",
-          "/wp-config.php.bak", "/config.php.save", "/phpinfo.php", "/info.php", "/.aws/credentials",
+          "/wp-config.php.bak", "/config.php.save", "/phpinfo.php", "/info.php",
+          "/.aws/credentials",
           "/server-status", "/vendor/phpunit/phpunit/src/Util/PHP/eval-stdin.php",
           "/_ignition/execute-solution", "/cgi-bin/.%2e/.%2e/etc/passwd", "/shell.php",
           "/wp-content/plugins/wp-file-manager/readme.txt", "/.DS_Store", "/old/", "/test.php"]

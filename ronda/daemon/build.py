@@ -10,7 +10,7 @@ from typing import Any
 from ronda.clock import Clock
 from ronda.component import Context, Detector, Responder, Source
 from ronda.config import LoadedConfig, validate
-from ronda.daemon.registry import DETECTORS, RESPONDERS, SOURCES, WORLD_CHANGING
+from ronda.daemon.registry import SECTIONS, WORLD_CHANGING
 from ronda.errors import ConfigError, RondaError
 from ronda.metrics import Metrics
 
@@ -63,8 +63,7 @@ def _construct(loaded: LoadedConfig, section: str, name: str, cls: type[Any], cf
 
 
 def validate_section(loaded: LoadedConfig, section: str) -> dict[str, tuple[type[Any], Any]]:
-    table: dict[str, Any] = {"sources": SOURCES, "detectors": DETECTORS,
-                             "responders": RESPONDERS}[section]
+    table: dict[str, Any] = dict(SECTIONS[section])
     noun = section[:-1]
     out: dict[str, tuple[type[Any], Any]] = {}
     problems: list[str] = []

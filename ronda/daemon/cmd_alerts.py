@@ -8,14 +8,14 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from responders.alertquery import get_alert, list_alerts
+from responders.sqlite import SqliteStore
 from ronda.daemon.build import validate_section
 from ronda.daemon.common import load_from_args
 from ronda.daemon.output import print_table
 from ronda.durations import parse_duration
 from ronda.errors import InputError
 from ronda.schema import CATEGORIES, Severity
-from responders.alertquery import get_alert, list_alerts
-from responders.sqlite import SqliteStore
 
 
 def parse_since(text: str, now: float) -> float:

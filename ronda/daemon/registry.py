@@ -5,11 +5,10 @@ from __future__ import annotations
 from detectors.threshold import ThresholdDetector
 from responders.jsonl import JsonlResponder
 from responders.sqlite import SqliteStore
-from sensor.logfile import LogfileSource
-from sensor.syslog import SyslogSource
-
 from ronda.component import Detector, Responder, Source
+from sensor.logfile import LogfileSource
 from sensor.replayfile import ReplayFileSource
+from sensor.syslog import SyslogSource
 
 SOURCES: dict[str, type[Source]] = {
     "logfile": LogfileSource,

@@ -79,7 +79,7 @@ class Daemon:
                     total += float(value)
         return total
 
-    def signal(self, sig: int) -> None:
+    def send(self, sig: int) -> None:
         assert self.proc is not None
         self.proc.send_signal(sig)
 

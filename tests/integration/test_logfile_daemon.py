@@ -154,7 +154,7 @@ def test_sighup_reload_keeps_old_rules_when_broken(tmp_path: Path) -> None:
     })
     d = Daemon(cfg, tmp_path / "state", tmp_path / "ronda.out").start()
     (rules / "r.yml").write_text(rule.replace("window: 60s", "window: whenever"))
-    d.signal(signal.SIGHUP)
+    d.send(signal.SIGHUP)
     wait_for(lambda: d.metric("ronda_rule_reloads_total", result="failed") == 1, 20, "reload")
     errors = [ln for ln in d.log().splitlines() if " ERROR " in ln]
     assert len(errors) == 1 and "r.yml:" in errors[0] and "window" in errors[0]
@@ -166,7 +166,7 @@ def test_sighup_reload_keeps_old_rules_when_broken(tmp_path: Path) -> None:
     wait_for(lambda: d.metric("ronda_alerts_total", category="brute-force") == 1, 20,
              "an alert from the old rules")
     (rules / "r.yml").write_text(rule.replace("threshold: 3", "threshold: 2"))
-    d.signal(signal.SIGHUP)
+    d.send(signal.SIGHUP)
     wait_for(lambda: d.metric("ronda_rule_reloads_total", result="ok") == 1, 20, "reload ok")
     code, took = d.stop()
     assert code == 0 and took < 10
