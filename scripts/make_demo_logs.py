@@ -46,7 +46,8 @@ def access_line(t: datetime, ip: str, path: str, status: int, size: int, agent: 
 
 
 def auth_line(t: datetime, pid: int, msg: str) -> str:
-    return f"{t.strftime('%b %d %H:%M:%S')} web-pemkab sshd[{pid}]: {msg}"
+    # journalctl -o short-iso: the offset makes the demo independent of the machine's zone.
+    return f"{t.strftime('%Y-%m-%dT%H:%M:%S%z')} web-pemkab sshd[{pid}]: {msg}"
 
 
 def main() -> None:
@@ -59,9 +60,13 @@ def main() -> None:
         web.append((t, access_line(t, ip, rnd.choice(SITE_PAGES), 200,
                                    rnd.randint(800, 90000), rnd.choice(AGENTS))))
     scan_start = START + timedelta(minutes=20)
+    words = ["admin", "backup", "old", "test", "dev", "db", "dump", "site", "web", "www"]
+    exts = ["zip", "tar.gz", "sql", "php", "bak", "txt", "rar", "7z", "conf", "log", "inc",
+            "old", "swp"]
+    sweep = PROBES + [f"/{w}.{e}" for w in words for e in exts]
     for i in range(150):
         t = scan_start + timedelta(seconds=i * 0.35)
-        path = PROBES[i % len(PROBES)] + ("" if i < len(PROBES) else f"?v={i}")
+        path = sweep[i]
         web.append((t, access_line(t, "192.0.2.77", path, 404, 153,
                                    "Mozilla/5.0 (X11; Linux x86_64) Nuclei - Open-source")))
     web.sort(key=lambda x: x[0])
