@@ -13,7 +13,7 @@ import selectors
 import socket
 import threading
 import time
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
@@ -54,8 +54,8 @@ class SyslogConfig(SourceConfig):
     listen: str = "127.0.0.1:5514"
     protocols: list[Literal["udp", "tcp"]] = ["udp", "tcp"]
     format: str = "auto"
-    max_message_bytes: Size = Field(65536, ge=64, le=16 * 1024 * 1024)
-    max_connections: int = Field(256, ge=1)
+    max_message_bytes: Annotated[Size, Field(ge=64, le=16 * 1024 * 1024)] = 65536
+    max_connections: Annotated[int, Field(ge=1)] = 256
     overflow: Literal["block", "drop_newest"] = "drop_newest"
 
     @field_validator("listen")

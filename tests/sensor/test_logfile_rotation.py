@@ -86,11 +86,11 @@ def _rotate_under_load(tmp_path: Path, copytruncate: bool) -> None:
     for k in range(1, ROTATIONS + 1):
         wait_until(lambda k=k: writer.next_seq >= k * period or writer.error is not None,
                    f"writer at rotation {k}")
+        if not copytruncate:
+            wait_until(lambda k=k: len(writer.first_of) == k, "writer reopened")
         # The source has opened the current generation: it read a line from it.
         first = writer.first_of[-1]
         wait_until(lambda first=first: max(run.seqs(), default=-1) >= first, "source")
-        if not copytruncate:
-            wait_until(lambda k=k: len(writer.first_of) == k, "writer reopened")
         with writer.lock:
             rotated = tmp_path / f"access.log.{k}"
             if copytruncate:

@@ -124,7 +124,7 @@ def test_udp_rfc3164_and_rfc5424(tmp_path: Path) -> None:
     assert ssh.fields["source.ip"] == "203.0.113.9" and ssh.fields["source.port"] == 4444
     assert ssh.fields["event.action"] == "ssh_login" and ssh.fields["host.hostname"] == "bastion"
     sys = by_ds["syslog"]
-    assert sys.timestamp == NOW - 7 * 3600
+    assert sys.timestamp == NOW
     assert sys.fields["ronda.syslog.message"] == "hello"
     assert sys.fields["log.syslog.structured_data"] == {"x@1": {"a": "b"}}
     web = by_ds["nginx.access"]
@@ -147,7 +147,8 @@ def test_tcp_octet_counting_and_newline_framing(tmp_path: Path) -> None:
             c.sendall(b"%d %s" % (len(one), one))
             c.sendall(two + b"\n" + three[:10])  # a frame split across two sends
             c.sendall(three[10:] + b"\r\n")
-            c.sendall(b"%d %s\x00" % (len(two), two[:40]) + two[40:])  # 2-part octet frame
+            c.sendall(b"%d %s" % (len(two), two[:40]))  # an octet-counted frame in two parts
+            c.sendall(two[40:])
             c.sendall(b"<13>Nov 21 10:00:00 h app: unterminated at close")
         events = r.collector.wait_for(5)
     assert [e.dataset for e in events] == ["sshd.auth", "nginx.access", "syslog", "nginx.access",
@@ -273,7 +274,8 @@ def test_config_validation() -> None:
     assert (cfg.listen, cfg.protocols, cfg.format, cfg.max_message_bytes) == (
         "127.0.0.1:5514", ["udp", "tcp"], "auto", 65536)  # fmt: skip
     assert (cfg.max_connections, cfg.overflow) == (256, "drop_newest")
-    assert SyslogConfig(type="syslog", max_message_bytes="8KiB").max_message_bytes == 8192
+    sized = SyslogConfig.model_validate({"type": "syslog", "max_message_bytes": "8KiB"})
+    assert sized.max_message_bytes == 8192
     assert parse_listen("[::1]:5514") == ("::1", 5514)
     assert parse_listen("0.0.0.0:514") == ("0.0.0.0", 514)
     for bad in ("5514", "host:", ":5514", "host:99999", "::1:5514", "[::1]5514", "h:p"):
@@ -283,9 +285,9 @@ def test_config_validation() -> None:
                                               r"apache, sshd, syslog, json\)"):  # fmt: skip
         SyslogConfig(type="syslog", format="x")
     with pytest.raises(ValidationError):
-        SyslogConfig(type="syslog", protocols=["sctp"])
+        SyslogConfig.model_validate({"type": "syslog", "protocols": ["sctp"]})
     with pytest.raises(ValidationError, match="at least one"):
         SyslogConfig(type="syslog", protocols=[])
     with pytest.raises(ValidationError):
-        SyslogConfig(type="syslog", bogus=1)
+        SyslogConfig.model_validate({"type": "syslog", "bogus": 1})
     assert SyslogConfig(type="syslog", protocols=["tcp", "tcp"]).protocols == ["tcp"]
