@@ -58,7 +58,9 @@ class DetectorConfig(ComponentConfig):
 
 class ResponderConfig(ComponentConfig):
     queue_size: int = 10_000
-    overflow: Literal["drop_oldest", "drop_newest"] = "drop_oldest"
+    # drop_oldest / drop_newest: a slow responder loses alerts (counted), never stalls
+    # detection. block: detection waits for it (lossless, for archives).
+    overflow: Literal["drop_oldest", "drop_newest", "block"] = "drop_oldest"
     min_severity: Severity = Severity.LOW
 
 

@@ -10,6 +10,7 @@ new file, and lets us recognise a copy of the file (copytruncate rotation) by co
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import stat
@@ -98,19 +99,19 @@ class Opened:
 
 
 def open_file(path: Path) -> Opened | None:
-    """Open ``path`` read-only; None when it does not exist or is not a regular file."""
+    """Open ``path`` read-only; None when it does not exist. OSError when it cannot be
+    opened or is not a regular file (a FIFO is never waited on: O_NONBLOCK)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    except (FileNotFoundError, NotADirectoryError):
         return None
     try:
         st = os.fstat(fd)
+        if not _is_regular(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
     except OSError:
         os.close(fd)
         raise
-    if not _is_regular(st.st_mode):
-        os.close(fd)
-        return None
     return Opened(fd, path, st.st_dev, st.st_ino, st.st_size)
 
 

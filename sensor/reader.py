@@ -75,7 +75,6 @@ class FileReader:
         self._line_start = offset  # file offset of the first line not handed out
         self._long = b""  # kept head of an over-long line being skipped
         self._skipping = False
-        os.lseek(fd, offset, os.SEEK_SET)
 
     @property
     def offset(self) -> int:
@@ -108,7 +107,6 @@ class FileReader:
 
     def reset(self) -> None:
         """Start over at offset 0 (after a truncation)."""
-        os.lseek(self.fd, 0, os.SEEK_SET)
         self._buf, self._cur, self._base, self._line_start = b"", 0, 0, 0
         self._long, self._skipping, self.replaced = b"", False, False
         self._set_head(b"")
@@ -121,40 +119,50 @@ class FileReader:
         """Up to ``max_lines`` complete lines. With ``final`` (the file is finished: rotated
         away and drained) a trailing line without newline is handed out too at the end."""
         out = Lines(str(self.path))
-        lines, offsets, cap = out.lines, out.offsets, self.max_line
-        buf, cur = self._buf, self._cur
-        while len(lines) < max_lines:
-            nl = buf.find(b"\n", cur)
-            if nl >= 0:
-                if self._skipping:
-                    lines.append(self._long)
-                    self._long, self._skipping = b"", False
-                    out.cut += 1
-                elif nl - cur > cap:
-                    lines.append(cut_utf8(buf[cur : cur + cap + 3], cap))
-                    out.cut += 1
-                else:
-                    lines.append(buf[cur:nl])
-                offsets.append(self._line_start)
-                cur = nl + 1
-                self._line_start = self._base + cur
-                continue
-            # No newline in the buffer: start skipping an over-long line, then read more.
-            if not self._skipping and len(buf) - cur > cap:
-                self._long, self._skipping = cut_utf8(buf[cur : cur + cap + 3], cap), True
-            if self._skipping:
-                self._base += len(buf)
-                buf, cur = b"", 0
-            data = self._read(self._base + len(buf))
-            if not data:
-                out.eof = True
-                break
-            self._base += cur
-            buf, cur = buf[cur:] + data, 0
-        self._buf, self._cur = buf, cur
+        try:
+            self._take(out, max_lines)
+        except OSError:
+            if not out.lines:
+                raise
+            return out  # hand out what we have; the error comes back on the next call
         if out.eof and final and not self.replaced:
             self._finish(out)
         return out
+
+    def _take(self, out: Lines, max_lines: int) -> None:
+        lines, offsets, cap = out.lines, out.offsets, self.max_line
+        buf, cur = self._buf, self._cur
+        try:
+            while len(lines) < max_lines:
+                nl = buf.find(b"\n", cur)
+                if nl >= 0:
+                    if self._skipping:
+                        lines.append(self._long)
+                        self._long, self._skipping = b"", False
+                        out.cut += 1
+                    elif nl - cur > cap:
+                        lines.append(cut_utf8(buf[cur : cur + cap + 3], cap))
+                        out.cut += 1
+                    else:
+                        lines.append(buf[cur:nl])
+                    offsets.append(self._line_start)
+                    cur = nl + 1
+                    self._line_start = self._base + cur
+                    continue
+                # No newline in the buffer: start skipping an over-long line, then read more.
+                if not self._skipping and len(buf) - cur > cap:
+                    self._long, self._skipping = cut_utf8(buf[cur : cur + cap + 3], cap), True
+                if self._skipping:
+                    self._base += len(buf)
+                    buf, cur = b"", 0
+                data = self._read(self._base + len(buf))
+                if not data:
+                    out.eof = True
+                    break
+                self._base += cur
+                buf, cur = buf[cur:] + data, 0
+        finally:
+            self._buf, self._cur = buf, cur
 
     def _finish(self, out: Lines) -> None:
         """Hand out the trailing line that never got its newline."""
@@ -176,7 +184,7 @@ class FileReader:
         when the file was replaced under us."""
         if self.replaced:
             return b""
-        data = os.read(self.fd, self.chunk)
+        data = os.pread(self.fd, self.chunk, pos)
         if not data:
             return b""
         head = self._head

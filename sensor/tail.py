@@ -89,7 +89,7 @@ class Tailer:
         self._start_at_end = start_at_end
         self._restore: list[FileMark] | None = None
         self._started = False
-        self._open_error: str = ""
+        self._warned = ""  # the last warning about the path, not repeated every step
 
     # -- positions -------------------------------------------------------------------
 
@@ -174,7 +174,7 @@ class Tailer:
         except FileNotFoundError:
             st = None
         except OSError as exc:
-            self.log.warning("cannot stat %s: %s", self.path, exc)
+            self._warn_once(f"cannot stat {self.path}: {exc}")
             return None
         if st is not None and (st.st_dev, st.st_ino) == (cur.dev, cur.ino):
             return None
@@ -240,16 +240,19 @@ class Tailer:
         try:
             opened = open_file(self.path)
         except OSError as exc:
-            if str(exc) != self._open_error:
-                self._open_error = str(exc)
-                self.log.warning("cannot open %s: %s (will retry)", self.path, exc)
+            self._warn_once(f"cannot open {self.path}: {exc} (will retry)")
             return False
         if opened is None:
             return False
-        self._open_error = ""
+        self._warned = ""
         offset = _end_offset(opened, self.max_line) if at_end else 0
         self.current = self._reader(opened, offset)
         return True
+
+    def _warn_once(self, message: str) -> None:
+        if message != self._warned:
+            self._warned = message
+            self.log.warning("%s", message)
 
     def _do_restore(self, marks: list[FileMark]) -> None:
         """Reopen the saved files: each by dev/ino and head fingerprint, at the path or

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from watchdog.events import (
+    DirDeletedEvent,
+    DirMovedEvent,
     FileCreatedEvent,
     FileDeletedEvent,
     FileModifiedEvent,
@@ -29,6 +31,7 @@ from watchdog.events import (
 WatchMode = Literal["auto", "inotify", "poll"]
 _FILTER: list[type[FileSystemEvent]] = [
     FileCreatedEvent, FileDeletedEvent, FileModifiedEvent, FileMovedEvent,
+    DirDeletedEvent, DirMovedEvent,  # the watched folder itself going away
 ]
 
 
@@ -52,14 +55,19 @@ def inotify_observer() -> ObserverLike:
 
 
 class _Waker(FileSystemEventHandler):
-    def __init__(self, prefix: str, wake: threading.Event) -> None:
+    def __init__(self, folder: Path, prefix: str, wake: threading.Event) -> None:
+        self.folder = os.path.normpath(folder)
         self.prefix = prefix
         self.wake = wake
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         for p in (event.src_path, event.dest_path):
-            name = os.path.basename(os.fsdecode(p)) if p else ""
-            if name.startswith(self.prefix):
+            if not p:
+                continue
+            path = os.fsdecode(p)
+            if os.path.basename(path).startswith(self.prefix) or (
+                event.is_directory and os.path.normpath(path) == self.folder
+            ):
                 self.wake.set()
                 return
 
@@ -86,7 +94,7 @@ class DirWatcher:
         self.log = log
         self.polling = mode == "poll"
         self._factory = observer_factory
-        self._handler = _Waker(path.name, wake)
+        self._handler = _Waker(self.folder, path.name, wake)
         self._observer: ObserverLike | None = None
         self._folder_id: tuple[int, int] | None = None
 

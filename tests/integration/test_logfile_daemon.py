@@ -3,6 +3,7 @@ kill -9 (at least once), checked through a JSON-lines event sink."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -11,6 +12,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import TextIO
 
 import pytest
 
@@ -25,7 +27,9 @@ def _config(tmp_path: Path, log: Path, sink: Path) -> Path:
         "pipeline": {"checkpoint_interval": "0.5s"},
         "sources": {"app": {"type": "logfile", "path": str(log), "format": "json",
                             "rotate_grace": "2s"}},
-        "responders": {"sink": {"type": "jsonl", "path": str(sink), "events": True}},
+        # A lossless archive: this responder makes detection wait rather than drop.
+        "responders": {"sink": {"type": "jsonl", "path": str(sink), "events": True,
+                                "overflow": "block"}},
     })
 
 
@@ -43,41 +47,74 @@ def _seqs(sink: Path) -> Counter[int]:
     return seen
 
 
-class Writer(threading.Thread):
-    """Writes seq-numbered JSON lines at full speed, rotating the file ``rotations`` times."""
+class RotationMonitor(threading.Thread):
+    """Follows ``ronda_file_rotations_total`` so a rotation waits until the daemon has
+    followed the previous one. The writer never waits: it goes on at full speed, as an
+    application does; only logrotate's next run is spaced out, as it is in real life
+    (no tailer can follow a file renamed twice before it looked once)."""
 
-    def __init__(self, path: Path, total: int, rotations: int, style: str,
-                 pause_every: int = 0) -> None:
+    def __init__(self, daemon: Daemon | None) -> None:
         super().__init__(daemon=True)
-        self.path, self.total, self.rotations, self.style = path, total, rotations, style
-        self.pause_every = pause_every
-        self.written = 0
+        self.d, self.count, self.done = daemon, 0, threading.Event()
 
     def run(self) -> None:
-        every = self.total // (self.rotations + 1)
-        fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
+        while not self.done.is_set() and self.d is not None:
+            with contextlib.suppress(OSError, AssertionError):
+                self.count = int(self.d.metric("ronda_file_rotations_total"))
+            time.sleep(0.01)
+
+
+class Writer(threading.Thread):
+    """Appends seq-numbered JSON lines at full speed from ``start`` to ``stop``, rotating
+    (``rename``: logrotate ``create``; ``copytruncate``) at the given seqs once the daemon
+    has followed the rotation before."""
+
+    def __init__(self, path: Path, start: int, stop: int, rotate_at: list[int], style: str,
+                 monitor: RotationMonitor | None, pause_every: int = 0) -> None:
+        super().__init__(daemon=True)
+        self.path, self.start_seq, self.stop_seq = path, start, stop
+        self.rotate_at, self.style, self.monitor = list(rotate_at), style, monitor
+        self.pause_every = pause_every
+        self.rotations = 0
+
+    def rotate(self, fh: TextIO) -> TextIO:
+        fh.flush()
+        n = len(list(self.path.parent.glob(self.path.name + ".*"))) + 1
+        rotated = self.path.with_name(f"{self.path.name}.{n}")
+        if self.style == "rename":
+            fh.close()
+            os.rename(self.path, rotated)
+            fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
+        else:
+            shutil.copyfile(self.path, rotated)
+            os.truncate(self.path, 0)
+        self.rotations += 1
+        return fh
+
+    def run(self) -> None:
+        fh: TextIO = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
         pad = "x" * 40
-        n_rot = 0
-        for seq in range(self.total):
+        for seq in range(self.start_seq, self.stop_seq):
             fh.write(f'{{"seq": {seq}, "pad": "{pad}"}}\n')
-            self.written = seq + 1
             if self.pause_every and seq % self.pause_every == 0:
                 fh.flush()
                 time.sleep(0.001)
-            if seq and seq % every == 0 and n_rot < self.rotations:
-                fh.flush()
-                n_rot += 1
-                rotated = self.path.with_name(f"{self.path.name}.{n_rot}")
-                style = self.style if self.style != "mixed" else (
-                    "rename" if n_rot % 2 else "copytruncate")
-                if style == "rename":
-                    fh.close()
-                    os.rename(self.path, rotated)
-                    fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
-                else:
-                    shutil.copyfile(self.path, rotated)
-                    os.truncate(self.path, 0)
+            if self.rotate_at and seq >= self.rotate_at[0]:
+                if self.monitor is None or self.monitor.count >= self.rotations:
+                    self.rotate_at.pop(0)
+                    fh = self.rotate(fh)
+                else:  # logrotate's next run is due: slow down until it can happen
+                    fh.flush()
+                    time.sleep(0.001)
         fh.close()
+
+
+def _run(d: Daemon, w: Writer) -> RotationMonitor:
+    mon = RotationMonitor(d)
+    w.monitor = mon
+    mon.start()
+    w.start()
+    return mon
 
 
 @pytest.mark.parametrize("style", ["rename", "copytruncate"])
@@ -85,38 +122,47 @@ def test_rotation_every_line_exactly_once(tmp_path: Path, style: str) -> None:
     log, sink = tmp_path / "app.log", tmp_path / "events.jsonl"
     log.touch()
     d = Daemon(_config(tmp_path, log, sink), tmp_path / "state", tmp_path / "ronda.out").start()
-    w = Writer(log, 100_000, 10, style)
-    w.start()
+    w = Writer(log, 0, 100_000, [9_000 * (i + 1) for i in range(10)], style, None)
+    mon = _run(d, w)
     w.join()
     wait_for(lambda: len(_seqs(sink)) >= 100_000, 180, "all lines")
+    mon.done.set()
+    assert w.rotations == 10 and not w.rotate_at
+    wait_for(lambda: d.metric("ronda_file_rotations_total", style=style) == 10, 30, "rotations")
     code, _ = d.stop()
     assert code == 0
     seen = _seqs(sink)
     assert len(seen) == 100_000 and set(seen.values()) == {1}, (
         f"missing {100_000 - len(seen)}, duplicated {sum(1 for v in seen.values() if v > 1)}")
-    rotations = d.log_path.read_text()
-    assert "Traceback" not in rotations
+    assert "Traceback" not in d.log()
 
 
 def test_sigterm_restart_loses_nothing_and_reads_nothing_twice(tmp_path: Path) -> None:
     log, sink = tmp_path / "app.log", tmp_path / "events.jsonl"
     log.touch()
     cfg = _config(tmp_path, log, sink)
-    w = Writer(log, 60_000, 4, "mixed", pause_every=200)
     d = Daemon(cfg, tmp_path / "state", tmp_path / "ronda.out").start()
-    w.start()
+    w = Writer(log, 0, 30_000, [10_000], "rename", None, pause_every=100)
+    mon = _run(d, w)
     wait_for(lambda: len(_seqs(sink)) > 5_000, 60, "a first part")
-    code, took = d.stop(signal.SIGTERM)
+    code, took = d.stop(signal.SIGTERM)  # in the middle of the stream
+    mon.done.set()
     assert code == 0 and took < 10
+    w.join()
     stopped_at = len(_seqs(sink))
-    time.sleep(0.5)  # the writer goes on (and rotates) while the daemon is down
+    # While the daemon is down the log rotates and grows.
+    down = Writer(log, 30_000, 40_000, [30_000], "rename", None)
+    down.run()
     d = Daemon(cfg, tmp_path / "state", tmp_path / "ronda.out").start()
+    w = Writer(log, 40_000, 60_000, [50_000], "copytruncate", None, pause_every=100)
+    mon = _run(d, w)
     w.join()
     wait_for(lambda: len(_seqs(sink)) >= 60_000, 120, "all lines after restart")
+    mon.done.set()
     code, _ = d.stop(signal.SIGTERM)
     assert code == 0
     seen = _seqs(sink)
-    assert stopped_at < 60_000
+    assert stopped_at < 30_000
     assert len(seen) == 60_000, f"missing {60_000 - len(seen)}"
     assert set(seen.values()) == {1}, "a line was read twice"
 
@@ -125,14 +171,19 @@ def test_kill_9_restart_loses_nothing(tmp_path: Path) -> None:
     log, sink = tmp_path / "app.log", tmp_path / "events.jsonl"
     log.touch()
     cfg = _config(tmp_path, log, sink)
-    w = Writer(log, 60_000, 2, "rename", pause_every=200)
     d = Daemon(cfg, tmp_path / "state", tmp_path / "ronda.out").start()
-    w.start()
+    w = Writer(log, 0, 30_000, [10_000], "rename", None, pause_every=100)
+    mon = _run(d, w)
     wait_for(lambda: len(_seqs(sink)) > 10_000, 60, "a first part")
     d.stop(signal.SIGKILL)
+    mon.done.set()
+    w.join()
     d = Daemon(cfg, tmp_path / "state", tmp_path / "ronda.out").start()
+    w = Writer(log, 30_000, 60_000, [45_000], "rename", None, pause_every=100)
+    mon = _run(d, w)
     w.join()
     wait_for(lambda: len(_seqs(sink)) >= 60_000, 120, "all lines after kill -9")
+    mon.done.set()
     code, _ = d.stop(signal.SIGTERM)
     assert code == 0
     assert len(_seqs(sink)) == 60_000

@@ -6,6 +6,7 @@ import errno
 import json
 import logging
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -250,10 +251,43 @@ def test_config_validation() -> None:
         LogfileConfig(type="logfile", path="x", format="json", batch_lines=0)
 
 
-def test_home_directory_in_path_is_expanded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_home_directory_in_path_is_expanded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     write_seqs(tmp_path / "h.log", range(1))
     run = Run(tmp_path, "~/h.log").start()
     run.wait_seqs(1)
     run.stop()
     assert run.events()[0].fields["log.file.path"] == str(tmp_path / "h.log")
+
+
+def test_a_fifo_at_the_path_is_not_waited_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    log = tmp_path / "app.log"
+    os.mkfifo(log)
+    with caplog.at_level(logging.WARNING, logger="ronda.test.logfile"):
+        run = Run(tmp_path, log).start()
+        wait_until(lambda: "not a regular file" in caplog.text, "a warning")
+        os.unlink(log)
+        write_seqs(log, range(2))
+        run.wait_seqs(2)
+        run.stop()
+    assert caplog.text.count("not a regular file") == 1
+
+
+def test_the_folder_removed_and_created_again(tmp_path: Path) -> None:
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    log = folder / "app.log"
+    write_seqs(log, range(3))
+    run = Run(tmp_path, log, rotate_grace=0).start()
+    run.wait_seqs(3)
+    shutil.rmtree(folder)  # the deletion wakes the source: it lets the file go
+    wait_until(lambda: run.position() == {"files": []}, "the file let go")
+    folder.mkdir()
+    write_seqs(log, range(3, 6))
+    run.wait_seqs(6)
+    run.stop()
+    assert run.seqs() == list(range(6))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import threading
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.sensor.test_logfile_harness import (
     Run,
@@ -140,10 +143,14 @@ def test_restore_from_an_older_position_loses_nothing(tmp_path: Path) -> None:
     assert set(first.seqs()) | set(second.seqs()) == set(range(10_000))
 
 
-def test_a_garbage_position_is_ignored_with_a_warning(tmp_path: Path) -> None:
+def test_a_garbage_position_is_ignored_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     log = tmp_path / "app.log"
     write_seqs(log, range(5))
-    run = Run(tmp_path, log, position={"offset": 12}).start()
-    run.wait_seqs(5)
-    run.stop()
+    with caplog.at_level(logging.WARNING, logger="ronda.test.logfile"):
+        run = Run(tmp_path, log, position={"offset": 12}).start()
+        run.wait_seqs(5)
+        run.stop()
     assert run.seqs() == list(range(5))
+    assert "ignoring the saved position" in caplog.text

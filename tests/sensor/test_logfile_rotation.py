@@ -12,6 +12,8 @@ import shutil
 import threading
 from pathlib import Path
 
+import pytest
+
 from tests.sensor.test_logfile_harness import Run, assert_exactly_once, line, wait_until
 
 TOTAL = 30_000
@@ -49,10 +51,10 @@ class Writer(threading.Thread):
         gen, late = 0, -1
         period = TOTAL // (ROTATIONS + 1)
         for seq in range(TOTAL):
-            if seq % period == 0 and 2 <= seq // period <= ROTATIONS + 1:
-                # Never more than one rotation period ahead of the rotator.
-                if not self.rotated.acquire(timeout=60):
-                    raise AssertionError("rotator stuck")
+            # Never more than one rotation period ahead of the rotator.
+            due = seq % period == 0 and 2 <= seq // period <= ROTATIONS + 1
+            if due and not self.rotated.acquire(timeout=60):
+                raise AssertionError("rotator stuck")
             data = line(seq)
             with self.lock:
                 if not self.copytruncate and self.created > gen and late < 0:
@@ -77,10 +79,10 @@ class Writer(threading.Thread):
             os.close(self._fd)
 
 
-def _rotate_under_load(tmp_path: Path, copytruncate: bool) -> None:
+def _rotate_under_load(tmp_path: Path, copytruncate: bool, watch: str) -> None:
     log = tmp_path / "access.log"
     writer = Writer(log, copytruncate)
-    run = Run(tmp_path, log, rotate_grace=0.5).start()
+    run = Run(tmp_path, log, rotate_grace=0.5, watch=watch, poll_interval=0.05).start()
     writer.start()
     period = TOTAL // (ROTATIONS + 1)
     for k in range(1, ROTATIONS + 1):
@@ -117,9 +119,11 @@ def _rotate_under_load(tmp_path: Path, copytruncate: bool) -> None:
     assert run.value("ronda_received_total", component="web") == TOTAL
 
 
-def test_rename_rotation_under_load_delivers_every_line_once(tmp_path: Path) -> None:
-    _rotate_under_load(tmp_path, copytruncate=False)
+@pytest.mark.parametrize("watch", ["auto", "poll"])
+def test_rename_rotation_under_load_delivers_every_line_once(tmp_path: Path, watch: str) -> None:
+    _rotate_under_load(tmp_path, copytruncate=False, watch=watch)
 
 
-def test_copytruncate_under_load_delivers_every_line_once(tmp_path: Path) -> None:
-    _rotate_under_load(tmp_path, copytruncate=True)
+@pytest.mark.parametrize("watch", ["auto", "poll"])
+def test_copytruncate_under_load_delivers_every_line_once(tmp_path: Path, watch: str) -> None:
+    _rotate_under_load(tmp_path, copytruncate=True, watch=watch)

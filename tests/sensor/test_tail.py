@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from sensor.fileid import FileMark, head_hash, rotation_candidates
 from sensor.reader import FileReader, cut_utf8
 from sensor.tail import Tailer, parse_position
+from sensor.watch import DirWatcher
 
 LOG = logging.getLogger("ronda.test.tail")
 
@@ -287,3 +289,64 @@ def test_rotation_candidates(tmp_path: Path) -> None:
     (tmp_path / "a.log.d").mkdir()
     names = sorted(p.name for p in rotation_candidates(tmp_path / "a.log"))
     assert names == ["a.log-2026", "a.log.1"]
+
+
+def test_reader_error_midway_keeps_the_lines_read_so_far(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "a.log"
+    log.write_bytes(b"one\ntwo\nthree\nfour\n")
+    r = _reader(log, chunk=8)
+    real = os.pread
+    calls = {"n": 0}
+
+    def flaky(fd: int, n: int, pos: int) -> bytes:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError(5, "Input/output error")
+        return real(fd, n, pos)
+
+    monkeypatch.setattr("sensor.reader.os.pread", flaky)
+    first = r.take(10)
+    assert first.lines == [b"one", b"two"] and not first.eof
+    rest = r.take(10)
+    assert rest.lines == [b"three", b"four"]
+    assert r.offset == os.path.getsize(log)
+
+
+def test_dir_watcher_wakes_on_changes_and_survives_a_new_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "logs"
+    log = folder / "app.log"
+    wake = threading.Event()
+    watcher = DirWatcher(log, "auto", wake, LOG)
+    try:
+        watcher.ensure()  # no folder yet: nothing to watch, the loop polls
+        assert not watcher.watching
+        folder.mkdir()
+        watcher.ensure()
+        assert watcher.watching and not watcher.polling
+        wake.clear()
+        (folder / "other.txt").write_bytes(b"x")  # not ours: no wake-up expected
+        _append(log, b"x\n")
+        assert wake.wait(30)
+        wake.clear()
+        shutil.rmtree(folder)
+        assert wake.wait(30)  # the folder itself went away
+        folder.mkdir()
+        watcher.ensure()  # a new folder: watched again
+        assert watcher.watching
+        wake.clear()
+        _append(log, b"y\n")
+        assert wake.wait(30)
+    finally:
+        watcher.stop()
+    assert not watcher.watching
+
+
+def test_dir_watcher_poll_mode_never_starts_an_observer(tmp_path: Path) -> None:
+    def no_observer() -> Any:
+        raise AssertionError("poll mode must not start an observer")
+
+    watcher = DirWatcher(tmp_path / "a.log", "poll", threading.Event(), LOG, no_observer)
+    watcher.ensure()
+    assert watcher.polling and not watcher.watching
