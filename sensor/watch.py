@@ -4,7 +4,9 @@ An inotify observer (watchdog) on the *folder*, so that creations and renames of
 file are seen as well as writes. The observer does no reading: it only sets a
 ``threading.Event`` the reader loop waits on (with a timeout, so the loop also polls).
 When inotify cannot be used (watch limit, instance limit, unsupported filesystem) the
-follower falls back to plain polling every poll interval.
+follower falls back to plain polling every poll interval. While the folder does not
+exist there is nothing to watch: the loop polls for it and watches it once it appears
+(again, when it was deleted and created anew).
 """
 
 from __future__ import annotations
@@ -59,15 +61,18 @@ class _Waker(FileSystemEventHandler):
         self.folder = os.path.normpath(folder)
         self.prefix = prefix
         self.wake = wake
+        self.lost = False  # the watched folder was deleted or moved away
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         for p in (event.src_path, event.dest_path):
             if not p:
                 continue
             path = os.fsdecode(p)
-            if os.path.basename(path).startswith(self.prefix) or (
-                event.is_directory and os.path.normpath(path) == self.folder
-            ):
+            if event.is_directory and os.path.normpath(path) == self.folder:
+                self.lost = True  # (a new folder may get the same inode number)
+                self.wake.set()
+                return
+            if os.path.basename(path).startswith(self.prefix):
                 self.wake.set()
                 return
 
@@ -110,11 +115,12 @@ class DirWatcher:
             folder_id: tuple[int, int] | None = (st.st_dev, st.st_ino)
         except OSError:
             folder_id = None
-        if self._observer is not None and folder_id == self._folder_id:
+        if self._observer is not None and folder_id == self._folder_id and not self._handler.lost:
             return
         self.stop()
         if folder_id is None:
             return  # the folder does not exist (yet); the loop polls for it
+        self._handler.lost = False
         observer = self._factory()
         try:
             observer.schedule(self._handler, str(self.folder), event_filter=_FILTER)

@@ -47,20 +47,29 @@ def _seqs(sink: Path) -> Counter[int]:
     return seen
 
 
+def _sample(text: str, name: str, label: str = "") -> float:
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith(name) and label in line)
+
+
 class RotationMonitor(threading.Thread):
     """Follows ``ronda_file_rotations_total`` so a rotation waits until the daemon has
     followed the previous one. The writer never waits: it goes on at full speed, as an
     application does; only logrotate's next run is spaced out, as it is in real life
-    (no tailer can follow a file renamed twice before it looked once)."""
+    (no tailer can follow a file renamed twice before it looked once, nor recover lines
+    that were copied and truncated away before it read the file at all)."""
 
     def __init__(self, daemon: Daemon | None) -> None:
         super().__init__(daemon=True)
         self.d, self.count, self.done = daemon, 0, threading.Event()
+        self.received = 0
 
     def run(self) -> None:
         while not self.done.is_set() and self.d is not None:
             with contextlib.suppress(OSError, AssertionError):
-                self.count = int(self.d.metric("ronda_file_rotations_total"))
+                text = self.d.metrics_text()
+                self.count = int(_sample(text, "ronda_file_rotations_total"))
+                self.received = int(_sample(text, "ronda_received_total", 'component="app"'))
             time.sleep(0.01)
 
 
@@ -76,6 +85,7 @@ class Writer(threading.Thread):
         self.rotate_at, self.style, self.monitor = list(rotate_at), style, monitor
         self.pause_every = pause_every
         self.rotations = 0
+        self.last_rotation_seq = -1
 
     def rotate(self, fh: TextIO) -> TextIO:
         fh.flush()
@@ -91,6 +101,11 @@ class Writer(threading.Thread):
         self.rotations += 1
         return fh
 
+    def may_rotate(self) -> bool:
+        m = self.monitor
+        return m is None or (m.count >= self.rotations
+                             and m.received > self.last_rotation_seq + 1)
+
     def run(self) -> None:
         fh: TextIO = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
         pad = "x" * 40
@@ -100,9 +115,10 @@ class Writer(threading.Thread):
                 fh.flush()
                 time.sleep(0.001)
             if self.rotate_at and seq >= self.rotate_at[0]:
-                if self.monitor is None or self.monitor.count >= self.rotations:
+                if self.may_rotate():
                     self.rotate_at.pop(0)
                     fh = self.rotate(fh)
+                    self.last_rotation_seq = seq
                 else:  # logrotate's next run is due: slow down until it can happen
                     fh.flush()
                     time.sleep(0.001)

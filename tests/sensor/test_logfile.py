@@ -234,8 +234,8 @@ def test_many_small_writes_are_each_delivered_once(tmp_path: Path) -> None:
 
 
 def test_config_validation() -> None:
-    ok = LogfileConfig(type="logfile", path="~/x.log", format="json", poll_interval="250ms",
-                       rotate_grace="1m")
+    ok = LogfileConfig.model_validate({"type": "logfile", "path": "~/x.log", "format": "json",
+                                       "poll_interval": "250ms", "rotate_grace": "1m"})
     assert (ok.poll_interval, ok.rotate_grace, ok.watch, ok.start_at) == (0.25, 60.0, "auto",
                                                                           "beginning")
     assert (ok.max_line_bytes, ok.batch_lines) == (65536, 1000)
