@@ -195,3 +195,32 @@ def _open_checked(path: Path, head_len: int, expected_hash: str) -> Opened | Non
             os.close(opened.fd)
         return None
     return opened
+
+
+def find_newer(
+    path: Path, since: float, exclude: set[tuple[int, int]], heads: set[bytes]
+) -> list[Opened]:
+    """Rotated generations modified after ``since`` that are none of the files in
+    ``exclude`` and start with none of ``heads``; oldest first. The caller owns the fds."""
+    found: list[tuple[float, Opened]] = []
+    for candidate in rotation_candidates(path):
+        try:
+            opened = open_file(candidate)
+        except OSError:
+            continue
+        if opened is None:
+            continue
+        keep = False
+        with contextlib.suppress(OSError):
+            st = os.fstat(opened.fd)
+            head = read_head(opened.fd, HEAD_BYTES)
+            keep = (st.st_mtime > since and (opened.dev, opened.ino) not in exclude
+                    and opened.size > 0
+                    and not any(h and head[: len(h)] == h for h in heads))
+        if keep:
+            found.append((st.st_mtime, opened))
+        else:
+            with contextlib.suppress(OSError):
+                os.close(opened.fd)
+    found.sort(key=lambda item: item[0])
+    return [opened for _, opened in found]

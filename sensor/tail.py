@@ -21,9 +21,13 @@ Rotation styles followed:
   documentation says so. Keep the window small (no compression in the same step) or
   prefer rename rotation with a reopen signal.
 
-A rotation is noticed at the next step; a path rotated twice between two steps loses the
-generation in between (it is never at the path while we look). Steps run on every
-filesystem event and at least every poll interval, far more often than logs rotate.
+Missed generations: when the path was renamed more than once between two looks (most
+often while the daemon was down across several rotations), the generations in between
+were never at the path while we looked. After a rename is followed, and after a restore,
+rotated files modified after the file we were reading, whose head is neither that file's
+nor the current file's, are read in full, oldest first, before the current file. (With
+copytruncate done twice between two looks, the first copy cannot be told apart from any
+other old file and is not read.)
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from sensor.fileid import (
     Opened,
     find_by_identity,
     find_copy,
+    find_newer,
     open_file,
     read_head,
     rotation_candidates,
@@ -178,8 +183,10 @@ class Tailer:
             return None
         if st is not None and (st.st_dev, st.st_ino) == (cur.dev, cur.ino):
             return None
+        since = _mtime(cur.fd)
         self._renamed(cur)
         self._open_current(at_end=False)
+        self._queue_missed(since, cur.head)
         return Lines(str(self.path))
 
     # -- rotations -------------------------------------------------------------------
@@ -201,6 +208,19 @@ class Tailer:
             if (st.st_dev, st.st_ino) == (reader.dev, reader.ino):
                 return candidate
         return None
+
+    def _queue_missed(self, since: float, old_head: bytes) -> None:
+        """Queue generations rotated away between two looks (see the module docstring)."""
+        known = {(r.reader.dev, r.reader.ino) for r in self.rotated}
+        heads = {old_head[:HEAD_BYTES]}
+        if self.current is not None:
+            known.add((self.current.dev, self.current.ino))
+            heads.add(self.current.head)
+        missed = find_newer(self.path, since, known, heads)
+        for opened in missed:
+            self.log.warning("%s: reading %s, a generation rotated away before it was read",
+                             self.path, opened.path)
+            self.rotated.append(_Rotated(self._reader(opened, 0), None))
 
     def _copytruncated(self, cur: FileReader) -> None:
         """The file was truncated under us: read the rest from its copy, then start over."""
@@ -256,7 +276,9 @@ class Tailer:
 
     def _do_restore(self, marks: list[FileMark]) -> None:
         """Reopen the saved files: each by dev/ino and head fingerprint, at the path or
-        under a rotated name (it was rotated while we were down)."""
+        under a rotated name (it was rotated while we were down), then any generation
+        rotated in between."""
+        first_rotated: FileReader | None = None
         for mark in marks:
             opened = find_by_identity(self.path, mark)
             if opened is not None and opened.size < mark.offset:
@@ -274,8 +296,18 @@ class Tailer:
                 self.current = reader
             else:
                 self.rotated.append(_Rotated(reader, self.monotonic() + self.grace))
+                first_rotated = first_rotated or reader
         if self.current is None:
             self._open_current(at_end=False)
+        if first_rotated is not None:
+            self._queue_missed(_mtime(first_rotated.fd), first_rotated.head)
+
+
+def _mtime(fd: int) -> float:
+    try:
+        return os.fstat(fd).st_mtime
+    except OSError:
+        return float("inf")
 
 
 def _end_offset(opened: Opened, max_line: int) -> int:
