@@ -1,7 +1,8 @@
 """Deterministic synthetic nginx access log for benchmarks (combined format).
 
 Mostly ordinary traffic to a regency government site, with 404 probes from scanners
-(wp-login.php, phpMyAdmin, webmail, cgi-bin: what fail2ban's nginx-botsearch looks for).
+(wp-login.php, phpMyAdmin, webmail, cgi-bin: what fail2ban's nginx-botsearch looks for),
+scattered and in bursts of 100 from one address every 5,000 lines.
 """
 
 from __future__ import annotations
@@ -36,7 +37,11 @@ def generate(path: Path, lines: int, seed: int = 1) -> None:
             if i % 7 == 0:
                 t += timedelta(seconds=1)
             stamp = t.strftime("%d/%b/%Y:%H:%M:%S %z")
-            if rnd.random() < 0.08:
+            if i % 5000 < 100:  # a scanner burst: 100 probes from one address
+                ip = f"198.51.100.{(i // 5000) % 250 + 1}"
+                path_ = f"{rnd.choice(PROBES)}?{i % 5000}"
+                status, size, ua = 404, 153, AGENTS[3]
+            elif rnd.random() < 0.06:
                 ip = f"203.0.113.{rnd.randint(1, 40)}"
                 path_, status, size, ua = rnd.choice(PROBES), 404, 153, AGENTS[3]
             else:
