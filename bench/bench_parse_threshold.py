@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -70,8 +71,10 @@ def main() -> int:
     r_rate, f_rate = args.lines / best_r, args.lines / best_f
     summary = [ln for ln in out_r.splitlines() if ln.startswith("replayed")]
     matched = [ln.strip() for ln in out_f.splitlines() if ln.strip().startswith("Lines:")]
+    alerts = re.search(r"(\d+) alerts", summary[0]) if summary else None
     if args.json:
         print(json.dumps({"lines": args.lines, "ronda_lines_per_s": round(r_rate),
+                          "ronda_alerts": int(alerts.group(1)) if alerts else 0,
                           "fail2ban_lines_per_s": round(f_rate),
                           "ratio": round(r_rate / f_rate, 2)}))
         return 0

@@ -21,7 +21,7 @@ from detectors.conditions import matches
 from detectors.threshold_rules import CompiledRule, load_rules
 from detectors.threshold_state import Hit, RuleWindow
 from ronda.component import Context, Detector, DetectorConfig
-from ronda.schema import Alert, Event
+from ronda.schema import Alert, Event, RuleRef, Severity
 
 CONTEXT_FIELDS = (
     "source.ip",
@@ -111,6 +111,9 @@ class ThresholdDetector(Detector):
     def rules(self) -> list[CompiledRule]:
         """The rules running now."""
         return [rule for rule, _ in self._ruleset.entries]
+
+    def rule_info(self) -> list[tuple[RuleRef, Severity]]:
+        return [(rule.ref, rule.severity) for rule in self.rules()]
 
     def group_counts(self) -> dict[str, int]:
         """Groups held per rule id (for tests and diagnostics)."""

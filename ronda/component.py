@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ronda.clock import Clock
 from ronda.metrics import Metrics
-from ronda.schema import Alert, Event, Severity
+from ronda.schema import Alert, Event, RuleRef, Severity
 
 # A source hands the pipeline a batch of events and the position *after* that batch
 # (JSON-serialisable, opaque to the pipeline). The pipeline saves the position as the
@@ -97,6 +97,10 @@ class Detector(ABC):
     @abstractmethod
     def process(self, events: Sequence[Event]) -> list[Alert]:
         """Examine a batch; return the alerts it raises."""
+
+    def rule_info(self) -> list[tuple[RuleRef, Severity]]:
+        """The rules running now, for ``ronda rules list``."""
+        return []
 
 
 class Responder(ABC):

@@ -29,12 +29,10 @@ def cmd_rules(args: argparse.Namespace) -> int:
     comps = build(loaded, ctx, with_sources=False, with_responders=False)
     total = 0
     for d in comps.detectors:
-        rules = getattr(d, "rules", None)
-        n = int(ctx.metrics.value("ronda_rules_loaded", detector=d.name))
-        total += n
-        if args.action == "list" and rules is not None:
-            for r in rules:
-                print(f"{d.name}\t{r.id}\t{r.severity.value}\t{r.category}\t{r.name}")
+        total += int(ctx.metrics.value("ronda_rules_loaded", detector=d.name))
+        if args.action == "list":
+            for ref, severity in d.rule_info():
+                print(f"{d.name}\t{ref.id}\t{severity.value}\t{ref.category}\t{ref.name}")
     if args.action == "validate":
         print(f"{total} rules valid in {len(comps.detectors)} detectors")
     return 0

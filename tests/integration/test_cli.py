@@ -117,3 +117,13 @@ def test_config_check_and_version() -> None:
     assert r.stdout.startswith("config/ronda.yaml: OK")
     r = ronda("version")
     assert r.returncode == 0 and r.stdout.startswith("ronda ")
+
+
+def test_rules_list_and_validate() -> None:
+    r = ronda("rules", "list", "-c", "config/ronda.yaml")
+    assert r.returncode == 0, r.stderr
+    rows = [line.split("\t") for line in r.stdout.splitlines()]
+    assert ["thresholds", "ronda-ssh-brute-force", "high", "brute-force", "SSH brute force"] \
+        in rows
+    r = ronda("rules", "validate", "-c", "config/ronda.yaml")
+    assert r.returncode == 0 and "4 rules valid" in r.stdout
