@@ -58,7 +58,7 @@ def replay(loaded: LoadedConfig, specs: list[str], output: str, *, store: bool,
         sources.append(ReplayFileSource(f"{kind}-{i}" if len(inputs) > 1 else kind, cfg, ctx))
     collector = Collector(ctx)
     pipeline = Pipeline(ctx, loaded.config.pipeline, sources, comps.detectors,
-                        [*comps.responders, collector])
+                        [*comps.responders, collector], lossless=True)
     pipeline.start()
     code = pipeline.wait()
     alerts = collector.ordered()

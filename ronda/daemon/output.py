@@ -17,7 +17,7 @@ class Collector(Responder):
     """Keeps the newest version of every alert id, in first-seen order."""
 
     def __init__(self, ctx: Context) -> None:
-        super().__init__("output", ResponderConfig(type="output", queue_size=1_000_000), ctx)
+        super().__init__("output", ResponderConfig(type="output"), ctx)
         self.alerts: dict[str, Alert] = {}
 
     def handle(self, alerts: Sequence[Alert]) -> None:

@@ -35,7 +35,11 @@ class Pipeline:
         detectors: Sequence[Detector],
         responders: Sequence[Responder],
         checkpoints: CheckpointStore | None = None,
+        *,
+        lossless: bool = False,
     ) -> None:
+        """``lossless``: every responder queue blocks instead of dropping (replay: the
+        input can wait, so nothing is ever dropped)."""
         self.ctx = ctx
         self.settings = settings
         self.sources = list(sources)
@@ -43,7 +47,8 @@ class Pipeline:
         self.checkpoints = checkpoints
         self.aggregator = Aggregator(settings.aggregate_window, settings.max_open_alerts)
         self.queue = BoundedQueue(settings.queue_size, "block")
-        self.workers = [ResponderWorker(r, ctx) for r in responders]
+        self.workers = [ResponderWorker(r, ctx, "block" if lossless else None)
+                        for r in responders]
         self._errors = ErrorLog(ctx.log)
         self._stop_sources = threading.Event()
         self._stop_requested = threading.Event()

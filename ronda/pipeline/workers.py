@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from ronda.component import Context, Responder
 from ronda.pipeline.checkpoint import Barrier
-from ronda.pipeline.queues import BoundedQueue, Entry
+from ronda.pipeline.queues import BoundedQueue, Entry, Policy
 from ronda.schema import Alert
 
 IDLE_FLUSH_SECONDS = 1.0
@@ -38,12 +38,12 @@ class ErrorLog:
 
 
 class ResponderWorker:
-    def __init__(self, responder: Responder, ctx: Context) -> None:
+    def __init__(self, responder: Responder, ctx: Context, policy: Policy | None = None) -> None:
         self.responder = responder
         self.ctx = ctx
         cfg = responder.config
         self.min_rank = cfg.min_severity.rank
-        self.queue = BoundedQueue(cfg.queue_size, cfg.overflow)
+        self.queue = BoundedQueue(cfg.queue_size, policy or cfg.overflow)
         self._errors = ErrorLog(ctx.log)
         self._dropped = ctx.metrics.dropped.labels(component=responder.name, reason="queue_full")
         self._thread = threading.Thread(target=self._loop, name=f"responder:{responder.name}",

@@ -130,3 +130,16 @@ def test_broken_rule_reload_keeps_running_rules(tmp_path: Path, caplog: Any) -> 
     assert errors == ["detector every: rule reload failed, the running rules stay: "
                       "rules/x.yml:3 rule 'a' window: invalid duration 'abc'"]
     assert ctx.metrics.value("ronda_rule_reloads_total", detector="every", result="failed") == 1
+
+
+def test_lossless_mode_waits_for_a_slow_responder(tmp_path: Path) -> None:
+    ctx = _ctx(tmp_path)
+    gate = threading.Event()
+    slow = Recorder(ctx, "slow", gate=gate, queue_size=10)
+    p = Pipeline(ctx, _settings(aggregate_window=0.0), [ListSource(ctx, 3000)],
+                 [EveryEvent(ctx)], [slow], lossless=True)
+    p.start()
+    threading.Timer(0.3, gate.set).start()
+    assert p.wait() == 0
+    assert len(slow.alerts) == 3000
+    assert ctx.metrics.total("ronda_dropped_total") == 0
