@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict
 
 from ronda.clock import Clock
+from ronda.durations import Duration
 from ronda.metrics import Metrics
 from ronda.schema import Alert, Event, RuleRef, Severity
 
@@ -50,6 +51,9 @@ class ComponentConfig(BaseModel):
 class SourceConfig(ComponentConfig):
     queue_size: int = 10_000
     overflow: Literal["block", "drop_newest"] = "block"
+    # Longest silence that is normal for this source; exported so Prometheus can page
+    # when a source goes blind (rotation broken, interface down). None: no expectation.
+    expected_interval: Duration | None = None
 
 
 class DetectorConfig(ComponentConfig):

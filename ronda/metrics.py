@@ -10,6 +10,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Info
 from prometheus_client.exposition import generate_latest
 
 from ronda import __version__
+from ronda.procstats import InotifyCollector
+from ronda.schema import CATEGORIES, Severity
 
 
 class Metrics:
@@ -63,6 +65,14 @@ class Metrics:
         self.checkpoint_time = Gauge(
             "ronda_checkpoint_timestamp_seconds", "Wall time of the last saved checkpoint.",
             ["source"], registry=r)
+        self.expected_interval = Gauge(
+            "ronda_source_expected_interval_seconds",
+            "Longest silence expected from a source (config expected_interval); "
+            "Prometheus alerts when a source is silent longer.", ["source"], registry=r)
+        for category in CATEGORIES:  # present from the start, so increase() sees the first
+            for severity in Severity:
+                self.alerts.labels(category=category, severity=severity.value)
+        r.register(InotifyCollector())
         self.build = Info("ronda_build", "Ronda build information.", registry=r)
         self.build.info({"version": __version__, "python": platform.python_version()})
 

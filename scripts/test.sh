@@ -16,6 +16,9 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
+# Prometheus, promtool and Alertmanager from Debian's packages, unpacked into .cache/.
+scripts/install-prometheus.sh
+
 scripts/setup-python.sh test
 export PATH="$PWD/.venv/bin:$PATH"
 

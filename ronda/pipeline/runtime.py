@@ -66,7 +66,11 @@ class Pipeline:
 
     # control ---------------------------------------------------------------------------
     def start(self) -> None:
+        m, now = self.ctx.metrics, self.ctx.clock.now()
         for src in self.sources:
+            m.last_event.labels(source=src.name).set(now)  # silence counts from the start
+            if src.config.expected_interval is not None:
+                m.expected_interval.labels(source=src.name).set(src.config.expected_interval)
             if self.checkpoints is not None:
                 saved = self.checkpoints.load(src.name)
                 if saved is not None:
