@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from detectors.threshold import ThresholdDetector
+from responders.alertmanager import AlertmanagerResponder
 from responders.jsonl import JsonlResponder
 from responders.sqlite import SqliteStore
 from ronda.component import Detector, Responder, Source
@@ -23,6 +24,7 @@ DETECTORS: dict[str, type[Detector]] = {
 RESPONDERS: dict[str, type[Responder]] = {
     "sqlite": SqliteStore,
     "jsonl": JsonlResponder,
+    "alertmanager": AlertmanagerResponder,
 }
 
 # Responders that change the world (block addresses, restore files): off in replay
