@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from ronda.clock import Clock
 from ronda.durations import Duration
@@ -49,7 +49,7 @@ class ComponentConfig(BaseModel):
 
 
 class SourceConfig(ComponentConfig):
-    queue_size: int = 10_000
+    queue_size: int = Field(default=10_000, ge=1)
     overflow: Literal["block", "drop_newest"] = "block"
     # Longest silence that is normal for this source; exported so Prometheus can page
     # when a source goes blind (rotation broken, interface down). None: no expectation.
@@ -61,7 +61,7 @@ class DetectorConfig(ComponentConfig):
 
 
 class ResponderConfig(ComponentConfig):
-    queue_size: int = 10_000
+    queue_size: int = Field(default=10_000, ge=1)
     # drop_oldest / drop_newest: a slow responder loses alerts (counted), never stalls
     # detection. block: detection waits for it (lossless, for archives).
     overflow: Literal["drop_oldest", "drop_newest", "block"] = "drop_oldest"

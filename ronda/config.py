@@ -50,7 +50,6 @@ class MetricsSettings(_Strict):
 
 
 class PipelineSettings(_Strict):
-    queue_size: int = Field(default=50_000, ge=100)
     aggregate_window: Duration = 300.0
     max_open_alerts: int = Field(default=100_000, ge=10)
     checkpoint_interval: Duration = 2.0

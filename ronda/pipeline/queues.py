@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -33,6 +34,7 @@ class BoundedQueue:
         self.policy = policy
         self._entries: deque[Entry] = deque()
         self._depth = 0
+        self._by_source: dict[str, int] = {}  # depth per producer that has a budget
         self._closed = False
         self._lock = threading.Lock()
         self._not_empty = threading.Condition(self._lock)
@@ -43,35 +45,46 @@ class BoundedQueue:
         """Items (not entries) waiting."""
         return self._depth
 
-    def put(self, entry: Entry, policy: Policy | None = None) -> int:
+    def put(self, entry: Entry, policy: Policy | None = None, limit: int | None = None) -> int:
         """Enqueue; an entry with no items (a control entry) always goes in.
 
-        ``policy`` overrides the queue's own for this producer (a shared queue may be fed
-        by a file source that can wait and by a UDP listener that cannot).
+        ``policy`` and ``limit`` give one producer its own policy and budget in a shared
+        queue: a file source that can wait and a UDP listener that cannot each get
+        their own share, so a file backlog never makes the listener drop.
         """
         n = len(entry.items)
         with self._lock:
             if n == 0 or self._closed:
-                self._entries.append(entry)
-                self._depth += n
-                self._not_empty.notify()
+                self._append(entry, n)
                 return 0
             dropped = 0
-            if self._depth + n > self.capacity:
-                n, dropped = self._make_room(entry, n, policy or self.policy)
+            if limit is not None:
+                self._by_source.setdefault(entry.source, 0)
+                if self._by_source[entry.source] + n > limit:
+                    n, dropped = self._make_room(entry, n, policy or self.policy, limit,
+                                                 lambda: self._by_source[entry.source])
+            elif self._depth + n > self.capacity:
+                n, dropped = self._make_room(entry, n, policy or self.policy, self.capacity,
+                                             lambda: self._depth)
             if n or entry.position is not None or entry.control is not None:
-                self._entries.append(entry)
-                self._depth += n
-                self._not_empty.notify()
+                self._append(entry, n)
             return dropped
 
-    def _make_room(self, entry: Entry, n: int, policy: Policy) -> tuple[int, int]:
+    def _append(self, entry: Entry, n: int) -> None:
+        self._entries.append(entry)
+        self._depth += n
+        if entry.source in self._by_source:
+            self._by_source[entry.source] += n
+        self._not_empty.notify()
+
+    def _make_room(self, entry: Entry, n: int, policy: Policy, cap: int,
+                   used: Callable[[], int]) -> tuple[int, int]:
         if policy == "block":
-            while self._depth > 0 and self._depth + n > self.capacity and not self._closed:
+            while used() > 0 and used() + n > cap and not self._closed:
                 self._not_full.wait(0.5)
             return n, 0
         if policy == "drop_newest":
-            fits = max(0, self.capacity - self._depth)
+            fits = max(0, cap - used())
             del entry.items[fits:]
             return fits, n - fits
         dropped = 0
@@ -99,6 +112,8 @@ class BoundedQueue:
                     return None
             entry = self._entries.popleft()
             self._depth -= len(entry.items)
+            if entry.source in self._by_source:
+                self._by_source[entry.source] -= len(entry.items)
             self._not_full.notify_all()
             return entry
 

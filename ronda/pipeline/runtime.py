@@ -46,9 +46,15 @@ class Pipeline:
         self.detectors = list(detectors)
         self.checkpoints = checkpoints
         self.aggregator = Aggregator(settings.aggregate_window, settings.max_open_alerts)
-        self.queue = BoundedQueue(settings.queue_size, "block")
-        self.workers = [ResponderWorker(r, ctx, "block" if lossless else None)
+        # Each source has its own budget (queue_size) in the one detection queue.
+        capacity = max(1, sum(s.config.queue_size for s in self.sources))
+        self.queue = BoundedQueue(capacity, "block")
+        # Live, a failing responder is retried until it recovers (its queue absorbs the
+        # wait); replay gives up after a few attempts, counts the loss and exits 1.
+        self.workers = [ResponderWorker(r, ctx, "block" if lossless else None,
+                                        max_attempts=3 if lossless else None)
                         for r in responders]
+        self._detect_done = threading.Event()
         self._errors = ErrorLog(ctx.log)
         self._stop_sources = threading.Event()
         self._stop_requested = threading.Event()
@@ -62,7 +68,7 @@ class Pipeline:
         self._detect_thread = threading.Thread(target=self._detect_loop, name=DETECT, daemon=True)
         m = ctx.metrics
         m.queue_depth.labels(component=DETECT).set_function(lambda: self.queue.depth)
-        m.queue_capacity.labels(component=DETECT).set(settings.queue_size)
+        m.queue_capacity.labels(component=DETECT).set(capacity)
 
     # control ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -105,25 +111,45 @@ class Pipeline:
         self._stop_sources.set()
         for t in self._source_threads:
             t.join(max(0.1, deadline - time.monotonic()))
+        self.queue.close()  # a source still blocked on a full queue gets through
         self.queue.put(Entry("end"))
-        self._detect_thread.join(max(0.1, deadline - time.monotonic()))
+        # Leave a second of the deadline for the responders' final flush.
+        self._detect_thread.join(max(0.1, deadline - 1.0 - time.monotonic()))
+        if self._detect_thread.is_alive():  # blocked on a hung "block" responder
+            for w in self.workers:
+                w.abort.set()
+                w.queue.close()
+            self._detect_thread.join(0.5)
+            for w in self.workers:
+                w.queue.put(Entry("end"))
         for w in self.workers:
             w.join(deadline)
+        for w in self.workers:
+            w.abort.set()
+            w.join(time.monotonic() + 0.5)
         stuck = [w.responder.name for w in self.workers if w.alive]
         if stuck:
             self.ctx.log.warning(
                 "responders %s did not finish in time; their inputs will be read again from "
                 "the last checkpoint", ", ".join(stuck))
-        return 1 if self._failed_sources or self._detect_thread.is_alive() else 0
+        failed = [w.responder.name for w in self.workers if w.failed]
+        if failed:
+            self.ctx.log.error("responders %s gave up on some items (counted in "
+                               "ronda_dropped_total{reason=\"responder_failed\"})",
+                               ", ".join(failed))
+        ok = self._detect_done.is_set() and not self._failed_sources and not failed
+        return 0 if ok else 1
 
     # sources ---------------------------------------------------------------------------
     def _run_source(self, src: Source) -> None:
         policy: Policy = "drop_newest" if src.config.overflow == "drop_newest" else "block"
         dropped = self.ctx.metrics.dropped.labels(component=src.name, reason="queue_full")
 
+        limit = src.config.queue_size
+
         def emit(events: list[Event], position: Any) -> None:
             n = self.queue.put(Entry("events", events, source=src.name, position=position),
-                               policy)
+                               policy, limit)
             if n:
                 dropped.inc(n)
 
@@ -147,20 +173,25 @@ class Pipeline:
             entry = self.queue.get(0.2)
             if entry is not None and entry.kind == "end":
                 break
-            if entry is not None:
-                self._detect(entry)
-            if self._reload_requested.is_set():
-                self._reload_requested.clear()
-                self.reload_rules()
-            self._send(self.aggregator.expire(self.ctx.clock.now()))
-            if time.monotonic() >= next_checkpoint:
-                next_checkpoint = time.monotonic() + self.settings.checkpoint_interval
-                if self._barrier is None or self._barrier.done.is_set():
-                    self._issue_barrier()
+            try:
+                if entry is not None:
+                    self._detect(entry)
+                if self._reload_requested.is_set():
+                    self._reload_requested.clear()
+                    self.reload_rules()
+                self._send(self.aggregator.expire(self.ctx.clock.now()))
+                if time.monotonic() >= next_checkpoint:
+                    next_checkpoint = time.monotonic() + self.settings.checkpoint_interval
+                    if self._barrier is None or self._barrier.done.is_set():
+                        self._issue_barrier()
+            except Exception as exc:  # never let one bad batch stop detection
+                self.ctx.metrics.errors.labels(component=DETECT).inc()
+                self._errors.report(DETECT, f"detection step failed: {exc!r}")
         self._send(self.aggregator.flush_all())
         self._issue_barrier(final=True)
         for w in self.workers:
             w.queue.put(Entry("end"))
+        self._detect_done.set()
 
     def _detect(self, entry: Entry) -> None:
         events: list[Event] = entry.items
@@ -178,6 +209,7 @@ class Pipeline:
                 if w.responder.wants_events:
                     w.put(Entry("events", list(events)))
             now = self.ctx.clock.now()
+            outgoing: list[Alert] = []
             for alert in alerts:
                 out, merged = self.aggregator.add(alert, now)
                 if merged:
@@ -185,7 +217,8 @@ class Pipeline:
                 else:
                     self.ctx.metrics.alerts.labels(
                         category=alert.rule.category, severity=alert.severity.value).inc()
-                self._send(out)
+                outgoing.extend(out)
+            self._send(outgoing)
         if entry.position is not None:
             self._positions[entry.source] = entry.position
 
@@ -200,11 +233,12 @@ class Pipeline:
         for d in self.detectors:
             try:
                 n = d.reload()
-            except RuleError as exc:
+            except Exception as exc:  # RuleError, or anything a broken file provokes
                 ok = False
-                more = f" (+{len(exc.lines) - 1} more problems)" if len(exc.lines) > 1 else ""
+                lines = exc.lines if isinstance(exc, RuleError) else (repr(exc),)
+                more = f" (+{len(lines) - 1} more problems)" if len(lines) > 1 else ""
                 self.ctx.log.error("detector %s: rule reload failed, the running rules stay: "
-                                   "%s%s", d.name, exc.lines[0] if exc.lines else exc, more)
+                                   "%s%s", d.name, lines[0] if lines else exc, more)
                 self.ctx.metrics.rule_reloads.labels(detector=d.name, result="failed").inc()
                 continue
             self.ctx.log.info("detector %s: reloaded %d rules", d.name, n)

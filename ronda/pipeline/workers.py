@@ -13,6 +13,8 @@ from ronda.pipeline.queues import BoundedQueue, Entry, Policy
 from ronda.schema import Alert
 
 IDLE_FLUSH_SECONDS = 1.0
+RETRY_INITIAL = 0.5
+RETRY_MAX = 30.0
 
 
 class ErrorLog:
@@ -38,8 +40,12 @@ class ErrorLog:
 
 
 class ResponderWorker:
-    def __init__(self, responder: Responder, ctx: Context, policy: Policy | None = None) -> None:
+    def __init__(self, responder: Responder, ctx: Context, policy: Policy | None = None,
+                 max_attempts: int | None = None) -> None:
         self.responder = responder
+        self.max_attempts = max_attempts
+        self.abort = threading.Event()  # set at the shutdown deadline: stop retrying
+        self.failed = False  # gave up on an entry (its items are counted as dropped)
         self.ctx = ctx
         cfg = responder.config
         self.min_rank = cfg.min_severity.rank
@@ -81,18 +87,45 @@ class ResponderWorker:
                 if dirty:
                     dirty = not self._call("flush", r.flush)
                 continue
-            if entry.kind == "alerts" and entry.items:
-                dirty = self._call("handle", r.handle, entry.items) or dirty
-            elif entry.kind == "events" and entry.items:
-                dirty = self._call("handle_events", r.handle_events, entry.items) or dirty
-            elif entry.kind == "barrier" and isinstance(entry.control, Barrier):
-                if self._call("flush", r.flush):
-                    dirty = False
-                    entry.control.ack(r.name)
-            elif entry.kind == "end":
+            if entry.kind == "end":
                 self._call("flush", r.flush)
                 self._call("close", r.close)
                 return
+            if self._with_retries(entry):
+                dirty = entry.kind != "barrier"
+
+    def _with_retries(self, entry: Entry) -> bool:
+        """Run one entry; on failure retry with backoff (a failed batch is never dropped
+        silently, and a barrier is acked only once everything before it is durable).
+        Gives up after ``max_attempts`` (replay) or when told to abort (shutdown)."""
+        delay, attempts = RETRY_INITIAL, 0
+        while True:
+            attempts += 1
+            if self._run(entry):
+                return True
+            limit = self.max_attempts
+            if limit is not None and self.failed:
+                limit = 1  # already given up once: do not wait again for every batch
+            if (limit is not None and attempts >= limit) or self.abort.wait(delay):
+                if entry.items:
+                    self.ctx.metrics.dropped.labels(
+                        component=self.responder.name, reason="responder_failed"
+                    ).inc(len(entry.items))
+                self.failed = True
+                return False
+            delay = min(delay * 2, RETRY_MAX)
+
+    def _run(self, entry: Entry) -> bool:
+        r = self.responder
+        if entry.kind == "alerts":
+            return self._call("handle", r.handle, entry.items)
+        if entry.kind == "events":
+            return self._call("handle_events", r.handle_events, entry.items)
+        if entry.kind == "barrier" and isinstance(entry.control, Barrier):
+            if not self._call("flush", r.flush):
+                return False
+            entry.control.ack(r.name)
+        return True
 
     def _call(self, what: str, fn: Callable[..., object], *args: object) -> bool:
         try:

@@ -41,11 +41,11 @@ def test_unknown_key_names_file_line_and_path(tmp_path: Path) -> None:
 
 
 def test_bad_value_and_duration(tmp_path: Path) -> None:
-    p = _write(tmp_path, "pipeline:\n  aggregate_window: soon\n  queue_size: 5\n")
+    p = _write(tmp_path, "pipeline:\n  aggregate_window: soon\n  max_open_alerts: 5\n")
     lines = _error(p)
     assert lines[0] == ("cfg.yaml:2 pipeline.aggregate_window: invalid duration 'soon' "
                         "(expected e.g. 30s, 5m, 1h, 7d)")
-    assert lines[1].startswith("cfg.yaml:3 pipeline.queue_size: ")
+    assert lines[1].startswith("cfg.yaml:3 pipeline.max_open_alerts: ")
 
 
 def test_env_error_names_the_variable(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -143,3 +144,101 @@ def test_lossless_mode_waits_for_a_slow_responder(tmp_path: Path) -> None:
     assert p.wait() == 0
     assert len(slow.alerts) == 3000
     assert ctx.metrics.total("ronda_dropped_total") == 0
+
+
+class Flaky(Recorder):
+    """Fails its first ``failures`` calls to handle, then works."""
+
+    def __init__(self, ctx: Context, failures: int) -> None:
+        super().__init__(ctx, "flaky")
+        self.failures = failures
+
+    def handle(self, alerts: Sequence[Alert]) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise OSError("disk full")
+        super().handle(alerts)
+
+
+def test_a_failing_responder_is_retried_and_loses_nothing(tmp_path: Path) -> None:
+    ctx = _ctx(tmp_path)
+    flaky = Flaky(ctx, failures=2)
+    store = CheckpointStore(tmp_path / "cp")
+    p = Pipeline(ctx, _settings(aggregate_window=0.0), [ListSource(ctx, 300)],
+                 [EveryEvent(ctx)], [flaky], store)
+    p.start()
+    assert p.wait() == 0
+    assert len(flaky.alerts) == 300
+    assert ctx.metrics.value("ronda_errors_total", component="flaky") == 2
+    assert store.load("list") == {"offset": 300}
+
+
+def test_replay_gives_up_on_a_dead_responder_and_exits_1(tmp_path: Path) -> None:
+    ctx = _ctx(tmp_path)
+    dead = Flaky(ctx, failures=10**9)
+    p = Pipeline(ctx, _settings(aggregate_window=0.0), [ListSource(ctx, 10, batch=10)],
+                 [EveryEvent(ctx)], [dead], lossless=True)
+    p.start()
+    assert p.wait() == 1
+    assert ctx.metrics.value("ronda_dropped_total", component="flaky",
+                             reason="responder_failed") == 10
+
+
+class Crashing(EveryEvent):
+    def reload(self) -> int:
+        if self.generation:
+            raise RecursionError("maximum recursion depth exceeded")
+        return super().reload()
+
+    def process(self, events: Sequence[Event]) -> list[Alert]:
+        if any(e.get("seq") == 5 for e in events):
+            raise KeyError("bug")
+        return super().process(events)
+
+
+def test_detector_bugs_are_counted_and_detection_goes_on(tmp_path: Path) -> None:
+    ctx = _ctx(tmp_path)
+    det = Crashing(ctx)
+    det.reload()
+    rec = Recorder(ctx, "rec")
+    p = Pipeline(ctx, _settings(aggregate_window=0.0), [ListSource(ctx, 20, batch=1)], [det],
+                 [rec])
+    assert p.reload_rules() is False  # not a RuleError: still a failed reload, rules stay
+    p.start()
+    assert p.wait() == 0
+    assert len(rec.alerts) == 19
+    assert ctx.metrics.value("ronda_errors_total", component="every") == 1
+
+
+class Endless(Source):
+    """A live source that emits as fast as it can until stopped."""
+
+    def __init__(self, ctx: Context, name: str, policy: str, size: int) -> None:
+        super().__init__(name, SourceConfig(type="x", overflow=policy, queue_size=size), ctx)
+
+    def run(self, emit: Emit, stop: threading.Event) -> None:
+        while not stop.is_set():
+            emit([Event("t", 0.0, {}) for _ in range(100)], None)
+
+
+def test_each_source_has_its_own_budget(tmp_path: Path) -> None:
+    ctx = _ctx(tmp_path)
+    gate = threading.Event()
+
+    class Slow(EveryEvent):
+        def process(self, events: Sequence[Event]) -> list[Alert]:
+            gate.wait()
+            return []
+
+    det = Slow(ctx)
+    files = Endless(ctx, "file", "block", 1000)
+    udp = ListSource(ctx, 500, batch=100)
+    udp.name, udp.config = "udp", SourceConfig(type="x", overflow="drop_newest",
+                                              queue_size=1000)
+    p = Pipeline(ctx, _settings(), [files, udp], [det], [])
+    p.start()
+    time.sleep(0.5)  # the file source fills its own share and blocks
+    gate.set()
+    p.request_stop()
+    p.wait()
+    assert ctx.metrics.value("ronda_dropped_total", component="udp", reason="queue_full") == 0
