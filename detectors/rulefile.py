@@ -131,6 +131,8 @@ def load_rule_docs(path: Path) -> tuple[list[RuleDoc], list[str]]:
         return [], [f"{name}:{line}: YAML syntax error: {what}"]
     except yaml.YAMLError as exc:
         return [], [f"{name}:1: YAML syntax error: {exc}"]
+    except RecursionError:
+        return [], [f"{name}:1: YAML nested too deeply"]
     if node is None or data is None:
         return [], []
 

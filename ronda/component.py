@@ -36,7 +36,10 @@ class Context:
 
     def resolve(self, path: str | Path) -> Path:
         """Resolve a config path: ``~`` expanded, relative to the config file's folder."""
-        p = Path(path).expanduser()
+        try:
+            p = Path(path).expanduser()
+        except RuntimeError:  # ~user of a user that does not exist: keep it as written
+            p = Path(path)
         return p if p.is_absolute() else (self.base_dir / p)
 
 
@@ -76,6 +79,10 @@ class Source(ABC):
         self.name = name
         self.config = config
         self.ctx = ctx
+
+    def prepare(self) -> None:  # noqa: B027 - optional hook
+        """Acquire what the config can make fail (listening sockets) before the pipeline
+        starts, so a mistake is one line and exit 2, not a retry loop. Raise ConfigError."""
 
     def restore(self, position: Any) -> None:  # noqa: B027 - optional hook
         """Resume from a saved position (the last one passed to ``emit``)."""

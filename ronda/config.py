@@ -78,7 +78,10 @@ class RondaConfig(_Strict):
 
     def resolved_state_dir(self) -> Path:
         if self.state_dir != "auto":
-            return Path(self.state_dir).expanduser()
+            try:
+                return Path(self.state_dir).expanduser()
+            except RuntimeError:
+                raise ConfigError(f"state_dir {self.state_dir!r}: no such user") from None
         if os.geteuid() == 0:
             return Path("/var/lib/ronda")
         xdg = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")

@@ -58,6 +58,8 @@ def load_yaml(path: Path, display: str, origins: Origins) -> dict[str, Any]:
         raise ConfigError(f"{display}: cannot read config file: {exc}") from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise ConfigError(f"{display}: YAML nested too deeply") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -70,6 +72,8 @@ def load_yaml(path: Path, display: str, origins: Origins) -> dict[str, Any]:
     _record(node, (), display, origins)
     try:
         data = yaml.safe_load(text)
+    except RecursionError:
+        raise ConfigError(f"{display}: YAML nested too deeply") from None
     except yaml.YAMLError as exc:  # constructor errors (bad tags, ...)
         raise ConfigError(f"{display}: YAML error: {str(exc).splitlines()[0]}") from None
     return dict(data)

@@ -75,6 +75,8 @@ class LogfileSource(Source):
         cfg: LogfileConfig = config
         self.cfg = cfg
         self.path = ctx.resolve(cfg.path)
+        if self.path.is_dir():
+            raise ValueError(f"path {str(self.path)!r} is a directory, not a log file")
         self._path_str = str(self.path)
         self._parse = make_parser(cfg.format, ctx.clock)
         self._restored: Any = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import threading
+import zlib
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -16,6 +17,7 @@ from pydantic import field_validator
 
 from ronda.clock import SystemClock
 from ronda.component import Context, Emit, Source, SourceConfig
+from ronda.errors import InputError
 from ronda.schema import Event
 from sensor.parsers import FORMATS, Parser, make_parser
 
@@ -47,9 +49,12 @@ def open_log(path: Path) -> IO[bytes]:
 
 def guess_format(path: Path, clock: Any) -> str | None:
     """The format whose parser accepts most of the first lines, or None."""
-    with open_log(path) as fh:
-        lines = [fh.readline(65536).decode("utf-8", "replace").rstrip("\r\n")
-                 for _ in range(GUESS_LINES)]
+    try:
+        with open_log(path) as fh:
+            lines = [fh.readline(65536).decode("utf-8", "replace").rstrip("\r\n")
+                     for _ in range(GUESS_LINES)]
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
     lines = [ln for ln in lines if ln]
     if not lines:
         return None
@@ -73,6 +78,12 @@ class ReplayFileSource(Source):
         self.parser: Parser = make_parser(config.format, SystemClock())
 
     def run(self, emit: Emit, stop: threading.Event) -> None:
+        try:
+            self._read(emit, stop)
+        except (OSError, EOFError, zlib.error) as exc:  # unreadable, corrupt compressed data
+            raise InputError(f"{self.path}: cannot read: {exc}") from None
+
+    def _read(self, emit: Emit, stop: threading.Event) -> None:
         m = self.ctx.metrics
         received = m.received.labels(component=self.name)
         emitted = m.emitted.labels(component=self.name)

@@ -102,6 +102,7 @@ class SyslogSource(Source):
         self._batch_start = 0.0
         self._conns: dict[int, _Conn] = {}
         self._listeners: list[socket.socket] = []
+        self._prebound: list[tuple[str, socket.socket]] = []
         self._limit_warned = False
         m, lbl = ctx.metrics, {"component": name}
         self._received = m.received.labels(**lbl)
@@ -115,10 +116,14 @@ class SyslogSource(Source):
 
     # -- lifecycle -----------------------------------------------------------------------
 
+    def prepare(self) -> None:
+        self._prebound = self._bind()
+
     def run(self, emit: Emit, stop: threading.Event) -> None:
         sel = selectors.DefaultSelector()
+        bound, self._prebound = (self._prebound or self._bind()), []
         try:
-            for proto, sock in self._bind():
+            for proto, sock in bound:
                 sel.register(sock, selectors.EVENT_READ, proto)
             self.ready.set()
             while not stop.is_set():

@@ -33,8 +33,10 @@ def parse_inputs(specs: list[str], clock: EventClock) -> list[tuple[str, Path]]:
                              f"(expected one of {', '.join(FORMATS)})")
         else:
             kind, path = "", Path(spec)
-        if not path.is_file():
+        if not path.exists():
             raise InputError(f"{spec}: no such file")
+        if not path.is_file():
+            raise InputError(f"{spec}: not a regular file")
         if not kind:
             guessed = guess_format(path, clock)
             if guessed is None:
@@ -71,6 +73,8 @@ def replay(loaded: LoadedConfig, specs: list[str], output: str, *, store: bool,
     skipped = sum(m.total("ronda_dropped_total", component=s.name) for s in sources)
     print(f"replayed {int(lines)} lines from {len(sources)} file(s): {int(skipped)} skipped as "
           f"unparseable, {len(alerts)} alerts", file=sys.stderr)
+    if any(isinstance(e, InputError) for e in pipeline.source_errors):
+        return 2
     return code
 
 

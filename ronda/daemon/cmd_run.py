@@ -28,6 +28,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise ConfigError(f"state_dir {ctx.state_dir}: cannot create: {exc}") from None
     comps = build(loaded, ctx)
+    if not comps.sources:
+        raise ConfigError(f"{loaded.display}: no sources configured: nothing to watch")
+    for src in comps.sources:
+        try:
+            src.prepare()
+        except ConfigError as exc:
+            where = loaded.origins.lookup(("sources", src.name))
+            raise ConfigError(f"{where} sources.{src.name}: {exc.lines[0]}") from None
     server = None
     if cfg.metrics.enabled:
         host, port = parse_listen(cfg.metrics.listen)

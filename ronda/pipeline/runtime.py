@@ -16,7 +16,7 @@ from typing import Any
 from ronda.clock import EventClock
 from ronda.component import Context, Detector, Responder, Source
 from ronda.config import PipelineSettings
-from ronda.errors import RuleError
+from ronda.errors import RondaError, RuleError
 from ronda.pipeline.aggregate import Aggregator
 from ronda.pipeline.checkpoint import Barrier, CheckpointStore
 from ronda.pipeline.queues import BoundedQueue, Entry, Policy
@@ -65,6 +65,7 @@ class Pipeline:
         self._barrier: Barrier | None = None
         self._source_threads: list[threading.Thread] = []
         self._failed_sources: list[str] = []
+        self.source_errors: list[Exception] = []  # what ended finite sources early
         self._detect_thread = threading.Thread(target=self._detect_loop, name=DETECT, daemon=True)
         m = ctx.metrics
         m.queue_depth.labels(component=DETECT).set_function(lambda: self.queue.depth)
@@ -160,9 +161,11 @@ class Pipeline:
                     return
             except Exception as exc:  # a source bug or I/O failure must not kill the daemon
                 self.ctx.metrics.errors.labels(component=src.name).inc()
-                self._errors.report(src.name, f"source {src.name} failed: {exc!r}")
+                text = str(exc) if isinstance(exc, RondaError) else repr(exc)
+                self._errors.report(src.name, f"source {src.name} failed: {text}")
                 if src.finite:
                     self._failed_sources.append(src.name)
+                    self.source_errors.append(exc)
                     return
             self._stop_sources.wait(self.settings.source_restart_delay)
 

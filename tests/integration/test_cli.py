@@ -109,6 +109,14 @@ def test_replay_bad_inputs(tmp_path: Path) -> None:
     empty.write_text("")
     r = ronda("replay", str(empty))
     assert r.returncode == 2 and "cannot tell the log format" in r.stderr
+    bad = tmp_path / "access.log.2.gz"
+    bad.write_bytes(b"\x1f\x8b\x08\x00" + b"garbage" * 20)
+    for spec in (str(bad), f"nginx:{bad}"):
+        r = ronda("replay", spec, "--no-store", "--output", "none")
+        assert r.returncode == 2 and "cannot read" in r.stderr, r.stderr
+        assert "Traceback" not in r.stderr
+    r = ronda("replay", f"sshd:{tmp_path}")
+    assert r.returncode == 2 and "not a regular file" in r.stderr
 
 
 def test_config_check_and_version() -> None:
@@ -127,3 +135,31 @@ def test_rules_list_and_validate() -> None:
         in rows
     r = ronda("rules", "validate", "-c", "config/ronda.yaml")
     assert r.returncode == 0 and "4 rules valid" in r.stdout
+
+
+def test_startup_problems_are_one_line_and_exit_2(tmp_path: Path) -> None:
+    import socket
+    from tests.integration.daemon import free_port
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        r = ronda("run", "--state-dir", str(tmp_path), "--set",
+                  f"sources.forwarded.listen=127.0.0.1:{port}", "--set",
+                  f"metrics.listen=127.0.0.1:{free_port()}", timeout=60)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.strip().endswith("Address already in use") and r.stderr.count("\n") == 1
+    cases = {
+        "empty.yaml": "sensor: {name: x}\n",
+        "dir.yaml": f"sources:\n  web: {{type: logfile, path: {tmp_path}, format: nginx}}\n",
+        "q.yaml": "sources:\n  web: {type: logfile, path: /x.log, format: nginx,"
+                  " queue_size: 0}\n",
+        "deep.yaml": "a: " + "[" * 3000 + "]" * 3000 + "\n",
+        "user.yaml": "state_dir: ~nosuchuser/x\nsources:\n  web: {type: logfile, path: /x.log,"
+                     " format: nginx}\n",
+    }
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text)
+        r = ronda("run", "-c", str(tmp_path / name), timeout=60)
+        assert r.returncode == 2, (name, r.stderr)
+        assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, (name, r.stderr)
