@@ -8,8 +8,10 @@ skipped. The position is the byte offset after the last emitted line.
 from __future__ import annotations
 
 import gzip
+import heapq
 import threading
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -22,6 +24,7 @@ from ronda.schema import Event
 from sensor.parsers import FORMATS, Parser, make_parser
 
 GUESS_LINES = 50
+MERGE_BATCH = 2000
 
 
 class ReplayFileConfig(SourceConfig):
@@ -78,12 +81,17 @@ class ReplayFileSource(Source):
         self.parser: Parser = make_parser(config.format, SystemClock())
 
     def run(self, emit: Emit, stop: threading.Event) -> None:
+        for batch, offset in self.batches(stop):
+            emit(batch, {"path": str(self.path), "offset": offset})
+
+    def batches(self, stop: threading.Event) -> Iterator[tuple[list[Event], int]]:
+        """Batches of events with the byte offset after each; InputError when unreadable."""
         try:
-            self._read(emit, stop)
+            yield from self._read(stop)
         except (OSError, EOFError, zlib.error) as exc:  # unreadable, corrupt compressed data
             raise InputError(f"{self.path}: cannot read: {exc}") from None
 
-    def _read(self, emit: Emit, stop: threading.Event) -> None:
+    def _read(self, stop: threading.Event) -> Iterator[tuple[list[Event], int]]:
         m = self.ctx.metrics
         received = m.received.labels(component=self.name)
         emitted = m.emitted.labels(component=self.name)
@@ -129,7 +137,35 @@ class ReplayFileSource(Source):
                     parse_errors.inc(bad)
                 if cut:
                     truncated.inc(cut)
-                emit(batch, {"path": str(self.path), "offset": offset})
+                yield batch, offset
+
+
+class MergedReplaySource(Source):
+    """Several files replayed as one stream in timestamp order (a k-way merge; each file
+    is in time order, as logs are). Detection windows then see one consistent event
+    time, as they would have live, however different the files' time ranges are."""
+
+    finite = True
+
+    def __init__(self, parts: list[ReplayFileSource], ctx: Context) -> None:
+        super().__init__("replay", parts[0].config, ctx)
+        self.parts = parts
+
+    def run(self, emit: Emit, stop: threading.Event) -> None:
+        streams = [_events(p.batches(stop)) for p in self.parts]
+        batch: list[Event] = []
+        for ev in heapq.merge(*streams, key=lambda e: e.timestamp):
+            batch.append(ev)
+            if len(batch) >= MERGE_BATCH:
+                emit(batch, None)
+                batch = []
+        if batch:
+            emit(batch, None)
+
+
+def _events(batches: Iterator[tuple[list[Event], int]]) -> Iterator[Event]:
+    for batch, _ in batches:
+        yield from batch
 
 
 def _skip_rest(fh: IO[bytes]) -> int:

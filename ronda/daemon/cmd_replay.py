@@ -17,7 +17,12 @@ from ronda.daemon.paths import DEFAULT_CONFIG, DEMO_DIR, display_path
 from ronda.errors import InputError
 from ronda.pipeline.runtime import Pipeline
 from sensor.parsers import FORMATS
-from sensor.replayfile import ReplayFileConfig, ReplayFileSource, guess_format
+from sensor.replayfile import (
+    MergedReplaySource,
+    ReplayFileConfig,
+    ReplayFileSource,
+    guess_format,
+)
 
 DEMO_INPUTS = ("sshd:auth.log", "nginx:access.log")
 
@@ -54,10 +59,11 @@ def replay(loaded: LoadedConfig, specs: list[str], output: str, *, store: bool,
     inputs = parse_inputs(specs, clock)
     ctx = make_context(loaded, clock, log, state_dir)
     comps = build(loaded, ctx, with_sources=False, with_responders=store, world_changing=respond)
-    sources: list[Source] = []
+    files: list[ReplayFileSource] = []
     for i, (kind, path) in enumerate(inputs):
         cfg = ReplayFileConfig(type="file", path=str(path.resolve()), format=kind)
-        sources.append(ReplayFileSource(f"{kind}-{i}" if len(inputs) > 1 else kind, cfg, ctx))
+        files.append(ReplayFileSource(f"{kind}-{i}" if len(inputs) > 1 else kind, cfg, ctx))
+    sources: list[Source] = [MergedReplaySource(files, ctx)] if len(files) > 1 else [*files]
     collector = Collector(ctx)
     pipeline = Pipeline(ctx, loaded.config.pipeline, sources, comps.detectors,
                         [*comps.responders, collector], lossless=True)
@@ -69,9 +75,9 @@ def replay(loaded: LoadedConfig, specs: list[str], output: str, *, store: bool,
     elif output == "table":
         print_table([a.to_ecs() for a in alerts])
     m = ctx.metrics
-    lines = sum(m.value("ronda_received_total", component=s.name) for s in sources)
-    skipped = sum(m.total("ronda_dropped_total", component=s.name) for s in sources)
-    print(f"replayed {int(lines)} lines from {len(sources)} file(s): {int(skipped)} skipped as "
+    lines = sum(m.value("ronda_received_total", component=f.name) for f in files)
+    skipped = sum(m.total("ronda_dropped_total", component=f.name) for f in files)
+    print(f"replayed {int(lines)} lines from {len(files)} file(s): {int(skipped)} skipped as "
           f"unparseable, {len(alerts)} alerts", file=sys.stderr)
     if any(isinstance(e, InputError) for e in pipeline.source_errors):
         return 2

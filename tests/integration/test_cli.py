@@ -139,6 +139,7 @@ def test_rules_list_and_validate() -> None:
 
 def test_startup_problems_are_one_line_and_exit_2(tmp_path: Path) -> None:
     import socket
+
     from tests.integration.daemon import free_port
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -163,3 +164,19 @@ def test_startup_problems_are_one_line_and_exit_2(tmp_path: Path) -> None:
         r = ronda("run", "-c", str(tmp_path / name), timeout=60)
         assert r.returncode == 2, (name, r.stderr)
         assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, (name, r.stderr)
+
+
+def test_replay_of_files_from_different_days_finds_every_attack(tmp_path: Path) -> None:
+    """Inputs are merged in time order: today's log does not hide yesterday's attack."""
+    def auth(day: int, ip: str) -> str:
+        return "".join(
+            f"2026-11-{day:02d}T10:00:{i:02d}+0700 web sshd[{100 + i}]: Failed password for "
+            f"root from {ip} port {4000 + i} ssh2\n" for i in range(12))
+    (tmp_path / "auth.log.1").write_text(auth(19, "203.0.113.9"))
+    (tmp_path / "auth.log").write_text(auth(20, "203.0.113.10"))
+    for _ in range(3):
+        r = ronda("replay", f"sshd:{tmp_path / 'auth.log'}", f"sshd:{tmp_path / 'auth.log.1'}",
+                  "--no-store", "--output", "jsonl")
+        assert r.returncode == 0, r.stderr
+        ips = sorted(json.loads(x)["source"]["ip"] for x in r.stdout.splitlines())
+        assert ips == ["203.0.113.10", "203.0.113.9"]
