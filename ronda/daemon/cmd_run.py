@@ -6,7 +6,7 @@ import argparse
 import signal
 from types import FrameType
 
-from prometheus_client import start_http_server
+from prometheus_client import disable_created_metrics, start_http_server
 
 from ronda import __version__
 from ronda.clock import SystemClock
@@ -21,6 +21,7 @@ from ronda.pipeline.runtime import Pipeline
 def cmd_run(args: argparse.Namespace) -> int:
     loaded = load_from_args(args)
     cfg = loaded.config
+    disable_created_metrics()  # type: ignore[no-untyped-call]  # no *_created series
     log = setup_logging(cfg.logging.level)
     ctx = make_context(loaded, SystemClock(), log)
     try:
