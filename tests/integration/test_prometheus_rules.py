@@ -92,3 +92,13 @@ def _scraped(port: int, n: int) -> bool:
     with urllib.request.urlopen(url, timeout=5) as r:
         res = json.loads(r.read())["data"]["result"]
     return bool(res) and float(res[0]["value"][1]) == n
+
+
+def test_example_configs_pass_amtool_and_promtool() -> None:
+    examples = ROOT / "config" / "examples"
+    r = subprocess.run([tool("amtool"), "check-config", str(examples / "alertmanager.yml")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "SUCCESS" in r.stdout, r.stdout + r.stderr
+    r = subprocess.run([tool("promtool"), "check", "config", str(examples / "prometheus.yml")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "SUCCESS" in r.stdout, r.stdout + r.stderr
