@@ -24,7 +24,7 @@ from pydantic import field_validator
 from ronda.component import Context, Emit, Source, SourceConfig
 from ronda.durations import Duration
 from ronda.schema import Event
-from sensor.parsers import FORMATS, make_parser
+from sensor.parsers import LogFormat, make_parser
 from sensor.reader import Lines
 from sensor.tail import RotationStyle, Tailer, parse_position
 from sensor.watch import DirWatcher, ObserverLike, inotify_observer
@@ -35,7 +35,7 @@ _STOP_CHECK = 0.1  # seconds: how often an idle loop looks at ``stop``
 class LogfileConfig(SourceConfig):
     type: Literal["logfile"]
     path: str
-    format: str
+    format: LogFormat
     watch: Literal["auto", "inotify", "poll"] = "auto"
     poll_interval: Duration = 1.0
     max_line_bytes: int = 65536
@@ -43,12 +43,6 @@ class LogfileConfig(SourceConfig):
     rotate_grace: Duration = 5.0
     batch_lines: int = 1000
 
-    @field_validator("format")
-    @classmethod
-    def _known_format(cls, v: str) -> str:
-        if v not in FORMATS:
-            raise ValueError(f"unknown format {v!r} (expected one of {', '.join(FORMATS)})")
-        return v
 
     @field_validator("max_line_bytes", "batch_lines")
     @classmethod

@@ -15,13 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from pydantic import field_validator
-
 from ronda.clock import SystemClock
 from ronda.component import Context, Emit, Source, SourceConfig
 from ronda.errors import InputError
 from ronda.schema import Event
-from sensor.parsers import FORMATS, Parser, make_parser
+from sensor.parsers import FORMATS, LogFormat, Parser, make_parser
 
 GUESS_LINES = 50
 MERGE_BATCH = 2000
@@ -30,16 +28,10 @@ MERGE_BATCH = 2000
 class ReplayFileConfig(SourceConfig):
     type: Literal["file"] = "file"
     path: str
-    format: str
+    format: LogFormat
     max_line_bytes: int = 65536
     batch_lines: int = 2000
 
-    @field_validator("format")
-    @classmethod
-    def _format(cls, v: str) -> str:
-        if v not in FORMATS:
-            raise ValueError(f"unknown format {v!r} (expected one of {', '.join(FORMATS)})")
-        return v
 
 
 def open_log(path: Path) -> IO[bytes]:

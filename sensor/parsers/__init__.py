@@ -8,6 +8,9 @@ skips it). Parsers leave ``Event.source`` empty and keep the raw line in
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 from ronda.clock import Clock
 from ronda.schema import Event
@@ -38,6 +41,16 @@ _FACTORIES: dict[str, Callable[[Clock], Parser]] = {
     "syslog": SyslogParser,
     "json": JsonParser,
 }
+
+
+def check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r} (expected one of {', '.join(FORMATS)})")
+    return fmt
+
+
+# A config field naming a log format; the error lists the formats there are.
+LogFormat = Annotated[str, AfterValidator(check_format)]
 
 
 def make_parser(fmt: str, clock: Clock) -> Parser:
