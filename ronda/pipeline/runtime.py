@@ -24,6 +24,7 @@ from ronda.pipeline.workers import ErrorLog, ResponderWorker
 from ronda.schema import Alert, Event
 
 DETECT = "detect"
+REPLAY_DRAIN_SECONDS = 7 * 24 * 3600.0
 
 
 class Pipeline:
@@ -55,6 +56,7 @@ class Pipeline:
                                         max_attempts=3 if lossless else None)
                         for r in responders]
         self._detect_done = threading.Event()
+        self._lossless = lossless
         self._errors = ErrorLog(ctx.log)
         self._stop_sources = threading.Event()
         self._stop_requested = threading.Event()
@@ -108,7 +110,10 @@ class Pipeline:
         return self.shutdown()
 
     def shutdown(self) -> int:
-        deadline = time.monotonic() + self.settings.shutdown_timeout
+        # Live: SIGTERM must finish within shutdown_timeout. Replay: the input is read,
+        # so wait for everything it raised to be handled, however long that takes.
+        budget = REPLAY_DRAIN_SECONDS if self._lossless else self.settings.shutdown_timeout
+        deadline = time.monotonic() + budget
         self._stop_sources.set()
         for t in self._source_threads:
             t.join(max(0.1, deadline - time.monotonic()))
