@@ -18,7 +18,14 @@ import re
 from typing import Any
 
 from ronda.schema import Event
-from sensor.parsers.common import is_ip, seconds_to_ns, set_address, split_host_port, unescape
+from sensor.parsers.common import (
+    is_ip,
+    seconds_to_ns,
+    set_address,
+    set_url,
+    split_host_port,
+    unescape,
+)
 from sensor.parsers.timeparse import CLFTime
 
 _HOST = r"(?:(\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*)|(\S+))"
@@ -105,14 +112,7 @@ class AccessLogParser:
             if escaped:
                 url = unescape(url)
             fields["http.request.method"] = method
-            fields["url.original"] = url
-            q = url.find("?")
-            if q < 0:
-                fields["url.path"] = url
-            else:
-                fields["url.path"] = url[:q]
-                if q + 1 < len(url):
-                    fields["url.query"] = url[q + 1 :]
+            set_url(fields, url)
             if version is not None:
                 fields["http.version"] = version
         elif raw and raw != "-":
