@@ -19,7 +19,7 @@ def test_syslog_forwarding_to_alerts_and_metrics(tmp_path: Path) -> None:
             "fwd": {"type": "syslog", "listen": f"127.0.0.1:{sport}", "protocols": ["udp"]},
             "auth": {"type": "logfile", "path": str(log), "format": "sshd"},
         },
-        "detectors": {"t": {"type": "threshold", "rules": [str(ROOT / "rules")]}},
+        "detectors": {"t": {"type": "threshold", "rules": [str(ROOT / "rules" / "thresholds")]}},
         "responders": {"store": {"type": "sqlite"}},
     })
     d = Daemon(cfg, tmp_path / "state", tmp_path / "ronda.out").start()
