@@ -69,6 +69,23 @@ class Metrics:
             "ronda_source_expected_interval_seconds",
             "Longest silence expected from a source (config expected_interval); "
             "Prometheus alerts when a source is silent longer.", ["source"], registry=r)
+        self.packet_decode_errors = Counter(
+            "ronda_packets_decode_errors",
+            "Packets or capture-file records that could not be decoded (skipped), by reason.",
+            ["component", "reason"], registry=r)
+        self.packets_skipped = Counter(
+            "ronda_packets_skipped",
+            "Well-formed packets not tracked in flows (not IP, IP fragments after the "
+            "first), by reason.", ["component", "reason"], registry=r)
+        self.flows_active = Gauge(
+            "ronda_flows_active", "Flows in a source's flow table now.", ["component"],
+            registry=r)
+        self.flows = Counter(
+            "ronda_flows", "Flow records emitted, by event.reason (end, idle, active, "
+            "evicted, shutdown).", ["component", "reason"], registry=r)
+        self.flow_evictions = Counter(
+            "ronda_flow_evictions", "Flows ended early to keep a flow table within "
+            "max_flows, by reason.", ["component", "reason"], registry=r)
         for category in CATEGORIES:  # present from the start, so increase() sees the first
             for severity in Severity:
                 self.alerts.labels(category=category, severity=severity.value)

@@ -16,6 +16,8 @@ from ronda.daemon.output import Collector, print_table, write_jsonl
 from ronda.daemon.paths import DEFAULT_CONFIG, DEMO_DIR, display_path
 from ronda.errors import InputError
 from ronda.pipeline.runtime import Pipeline
+from sensor.net.pcapfile import capture_format
+from sensor.net.source import PcapConfig, PcapSource
 from sensor.parsers import FORMATS
 from sensor.replayfile import (
     MergedReplaySource,
@@ -25,23 +27,29 @@ from sensor.replayfile import (
 )
 
 DEMO_INPUTS = ("sshd:auth.log", "nginx:access.log")
+CAPTURE_KINDS = ("pcap",)  # pcap and pcapng files alike, told apart by their magic
+KINDS = (*FORMATS, *CAPTURE_KINDS)
 
 
 def parse_inputs(specs: list[str], clock: EventClock) -> list[tuple[str, Path]]:
     out: list[tuple[str, Path]] = []
     for spec in specs:
         kind, sep, rest = spec.partition(":")
-        if sep and kind in FORMATS:
+        if sep and (kind in FORMATS or kind in CAPTURE_KINDS):
             path = Path(rest)
         elif sep and kind.isalpha() and not Path(spec).exists():
             raise InputError(f"{spec}: unknown input kind {kind!r} "
-                             f"(expected one of {', '.join(FORMATS)})")
+                             f"(expected one of {', '.join(KINDS)})")
         else:
             kind, path = "", Path(spec)
         if not path.exists():
             raise InputError(f"{spec}: no such file")
         if not path.is_file():
             raise InputError(f"{spec}: not a regular file")
+        if kind in CAPTURE_KINDS or (not kind and capture_format(path)):
+            if capture_format(path) is None:
+                raise InputError(f"{spec}: not a pcap or pcapng file")
+            kind = "pcap"
         if not kind:
             guessed = guess_format(path, clock)
             if guessed is None:
@@ -60,10 +68,17 @@ def replay(loaded: LoadedConfig, specs: list[str], output: str, *, store: bool,
     ctx = make_context(loaded, clock, log, state_dir)
     comps = build(loaded, ctx, with_sources=False, with_responders=store, world_changing=respond)
     files: list[ReplayFileSource] = []
+    captures: list[PcapSource] = []
     for i, (kind, path) in enumerate(inputs):
+        name = f"{kind}-{i}" if len(inputs) > 1 else kind
+        if kind == "pcap":
+            pcfg = PcapConfig(type="pcap", path=str(path.resolve()))
+            captures.append(PcapSource(name, pcfg, ctx))
+            continue
         cfg = ReplayFileConfig(type="file", path=str(path.resolve()), format=kind)
-        files.append(ReplayFileSource(f"{kind}-{i}" if len(inputs) > 1 else kind, cfg, ctx))
+        files.append(ReplayFileSource(name, cfg, ctx))
     sources: list[Source] = [MergedReplaySource(files, ctx)] if len(files) > 1 else [*files]
+    sources.extend(captures)
     collector = Collector(ctx)
     pipeline = Pipeline(ctx, loaded.config.pipeline, sources, comps.detectors,
                         [*comps.responders, collector], lossless=True)
@@ -77,8 +92,16 @@ def replay(loaded: LoadedConfig, specs: list[str], output: str, *, store: bool,
     m = ctx.metrics
     lines = sum(m.value("ronda_received_total", component=f.name) for f in files)
     skipped = sum(m.total("ronda_dropped_total", component=f.name) for f in files)
-    print(f"replayed {int(lines)} lines from {len(files)} file(s): {int(skipped)} skipped as "
-          f"unparseable, {len(alerts)} alerts", file=sys.stderr)
+    if files or not captures:
+        print(f"replayed {int(lines)} lines from {len(files)} file(s): {int(skipped)} skipped "
+              f"as unparseable, {len(alerts)} alerts", file=sys.stderr)
+    if captures:
+        names = [c.name for c in captures]
+        packets = sum(m.value("ronda_received_total", component=n) for n in names)
+        flows = sum(m.total("ronda_flows_total", component=n) for n in names)
+        bad = sum(m.total("ronda_packets_decode_errors_total", component=n) for n in names)
+        print(f"replayed {int(packets)} packets from {len(captures)} capture(s): {int(flows)} "
+              f"flows, {int(bad)} undecodable, {len(alerts)} alerts", file=sys.stderr)
     if any(isinstance(e, InputError) for e in pipeline.source_errors):
         return 2
     return code

@@ -8,6 +8,7 @@ from responders.jsonl import JsonlResponder
 from responders.sqlite import SqliteStore
 from ronda.component import Detector, Responder, Source
 from sensor.logfile import LogfileSource
+from sensor.net.source import PcapSource
 from sensor.replayfile import ReplayFileSource
 from sensor.syslog import SyslogSource
 
@@ -15,6 +16,7 @@ SOURCES: dict[str, type[Source]] = {
     "logfile": LogfileSource,
     "syslog": SyslogSource,
     "file": ReplayFileSource,
+    "pcap": PcapSource,
 }
 
 DETECTORS: dict[str, type[Detector]] = {

@@ -80,7 +80,7 @@ def test_bad_config_gives_one_line_and_exit_2(tmp_path: Path) -> None:
     r = ronda("config", "check", "-c", str(cfg))
     assert r.returncode == 2
     assert r.stderr.strip().endswith(":2 sources.web.type: unknown source type 'tail' "
-                                     "(expected one of file, logfile, syslog)")
+                                     "(expected one of file, logfile, pcap, syslog)")
 
 
 def test_bad_rule_file_gives_one_line_and_exit_2(tmp_path: Path) -> None:

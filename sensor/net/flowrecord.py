@@ -1,0 +1,79 @@
+"""One bidirectional flow: its endpoints, counters, TCP state and what observers attach."""
+
+from __future__ import annotations
+
+from typing import Any
+
+FlowKey = tuple[bytes, bytes, int, int, int]  # (lo addr, hi addr, lo port, hi port, proto)
+
+
+class Flow:
+    """A flow record. The originator is the endpoint that spoke first (or, by the usual
+    heuristics, the one that should have: a SYN+ACK or a reply seen first is flipped).
+
+    ``protocol`` (ECS ``network.protocol``) and ``ext`` (per-observer state, keyed by the
+    observer's name) belong to the observers; both go away with the flow, so parser state
+    is bounded by the flow table.
+    """
+
+    __slots__ = (
+        "closing",
+        "ext",
+        "hbits",
+        "hist",
+        "icmp_code",
+        "key",
+        "last",
+        "o_bytes",
+        "o_pkts",
+        "o_prev",
+        "o_state",
+        "orig_ip",
+        "orig_lo",
+        "orig_port",
+        "proto",
+        "protocol",
+        "r_bytes",
+        "r_pkts",
+        "r_prev",
+        "r_state",
+        "resp_ip",
+        "resp_port",
+        "start",
+        "vlan",
+    )
+
+    def __init__(self, key: FlowKey, proto: int, orig_ip: bytes, resp_ip: bytes,
+                 orig_port: int, resp_port: int, orig_lo: bool, ts: float, vlan: int) -> None:
+        self.key = key
+        self.proto = proto
+        self.orig_ip = orig_ip
+        self.resp_ip = resp_ip
+        self.orig_port = orig_port
+        self.resp_port = resp_port
+        self.orig_lo = orig_lo  # the originator is the key's "lo" side
+        self.start = ts
+        self.last = ts
+        self.o_pkts = self.o_bytes = self.r_pkts = self.r_bytes = 0
+        self.o_state = self.r_state = self.o_prev = self.r_prev = 0
+        self.hist = ""
+        self.hbits = 0
+        self.vlan = vlan
+        self.icmp_code = -1
+        self.closing = False  # TCP: closed by FIN/RST, lingering for the last packets
+        self.protocol = ""
+        self.ext: dict[str, Any] | None = None
+
+    @property
+    def packets(self) -> int:
+        return self.o_pkts + self.r_pkts
+
+    @property
+    def bytes(self) -> int:
+        return self.o_bytes + self.r_bytes
+
+    def restart(self, ts: float) -> None:
+        """Start a new record of a long-lived flow (after an active timeout): counters
+        start over, TCP state and history carry on."""
+        self.start = self.last = ts
+        self.o_pkts = self.o_bytes = self.r_pkts = self.r_bytes = 0
