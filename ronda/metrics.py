@@ -104,6 +104,16 @@ class Metrics:
         got = self.registry.get_sample_value(name, labels)
         return 0.0 if got is None else got
 
+    def by_label(self, name: str, label: str, **labels: Any) -> dict[str, float]:
+        """Samples of ``name`` matching ``labels``, summed per value of ``label``."""
+        out: dict[str, float] = {}
+        for family in self.registry.collect():
+            for s in family.samples:
+                if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
+                    key = s.labels.get(label, "")
+                    out[key] = out.get(key, 0.0) + s.value
+        return out
+
     def total(self, name: str, **labels: Any) -> float:
         """Sum of all samples of ``name`` whose labels include ``labels``."""
         total = 0.0

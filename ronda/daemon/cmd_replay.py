@@ -99,9 +99,17 @@ def replay(loaded: LoadedConfig, specs: list[str], output: str, *, store: bool,
         names = [c.name for c in captures]
         packets = sum(m.value("ronda_received_total", component=n) for n in names)
         flows = sum(m.total("ronda_flows_total", component=n) for n in names)
-        bad = sum(m.total("ronda_packets_decode_errors_total", component=n) for n in names)
+        bad = proto = 0.0
+        for n in names:
+            for reason, count in m.by_label("ronda_packets_decode_errors_total", "reason",
+                                            component=n).items():
+                if reason.endswith("_malformed"):
+                    proto += count
+                else:
+                    bad += count
         print(f"replayed {int(packets)} packets from {len(captures)} capture(s): {int(flows)} "
-              f"flows, {int(bad)} undecodable, {len(alerts)} alerts", file=sys.stderr)
+              f"flows, {int(bad)} undecodable, {int(proto)} malformed protocol messages, "
+              f"{len(alerts)} alerts", file=sys.stderr)
     if any(isinstance(e, InputError) for e in pipeline.source_errors):
         return 2
     return code

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from detectors.net.beacon import BeaconDetector
+from detectors.net.dns_tunnel import DnsTunnelDetector
+from detectors.net.flood import FloodDetector
+from detectors.net.intel import IntelDetector
+from detectors.net.portscan import PortscanDetector
+from detectors.net.ssh_conn_bf import SshConnBfDetector
 from detectors.threshold import ThresholdDetector
 from responders.alertmanager import AlertmanagerResponder
 from responders.jsonl import JsonlResponder
@@ -21,6 +27,12 @@ SOURCES: dict[str, type[Source]] = {
 
 DETECTORS: dict[str, type[Detector]] = {
     "threshold": ThresholdDetector,
+    "portscan": PortscanDetector,
+    "flood": FloodDetector,
+    "ssh_conn_bf": SshConnBfDetector,
+    "dns_tunnel": DnsTunnelDetector,
+    "beacon": BeaconDetector,
+    "intel": IntelDetector,
 }
 
 RESPONDERS: dict[str, type[Responder]] = {

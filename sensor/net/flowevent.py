@@ -115,6 +115,8 @@ def flow_event(flow: Flow, reason: str, source: str = "",
                  f"{'[' if sep == ']:' else ''}{dst}{sep}{flow.resp_port}")
     else:
         where = f"{src} -> {dst}"
+    if proto == 6 and flow.oflags >= 0:
+        f["ronda.flow.orig_flags"] = flow.oflags  # for scan types (FIN, NULL, XMAS)
     if flow.protocol:
         f["network.protocol"] = flow.protocol
     if flow.vlan:

@@ -28,6 +28,7 @@ class Flow:
         "o_pkts",
         "o_prev",
         "o_state",
+        "oflags",
         "orig_ip",
         "orig_lo",
         "orig_port",
@@ -58,6 +59,7 @@ class Flow:
         self.o_state = self.r_state = self.o_prev = self.r_prev = 0
         self.hist = ""
         self.hbits = 0
+        self.oflags = -1  # TCP: the flags of the originator's first segment (-1: not seen)
         self.vlan = vlan
         self.icmp_code = -1
         self.closing = False  # TCP: closed by FIN/RST, lingering for the last packets

@@ -189,6 +189,7 @@ class FlowTable:
             flow.hist = "^"
         else:
             flow = Flow(key, proto, src, dst, sport, dport, lo, ts, vlan)
+            flow.oflags = flags
         lru[key] = flow
         self.count += 1
         if self.count > self.peak:

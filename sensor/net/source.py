@@ -1,6 +1,9 @@
 """The ``pcap`` source: a pcap or pcapng file replayed into flows (``network.flow`` events).
 
-As fast as possible by default, or at the pace it was captured (``realtime: true``). Flows
+With ``protocols`` (default all: dns, http, tls, ssh) the protocol parsers of
+``sensor.net.proto`` also emit ``dns``, ``http``, ``tls`` and ``ssh`` events; packet
+sources build them with ``sensor.net.proto.registry.make_observers``. As fast as possible
+by default, or at the pace it was captured (``realtime: true``). Flows
 still open at the end of the file are flushed with ``event.reason: shutdown``. Defects in
 the file or its packets are counted (``ronda_packets_decode_errors_total``), never fatal;
 a file that is not a capture at all is an input error (one line, exit 2 in replay).
@@ -24,6 +27,7 @@ from sensor.net.engine import PacketEngine, paced
 from sensor.net.flows import FlowTable
 from sensor.net.hooks import FlowObserver
 from sensor.net.pcapfile import CaptureReader, NotACapture, capture_format
+from sensor.net.proto.registry import ALL, ProtocolName, make_observers
 
 
 class IdleTimeouts(BaseModel):
@@ -44,6 +48,8 @@ class PacketSourceConfig(SourceConfig):
     active_timeout: Duration = 1800.0
     max_flows: int = Field(default=200_000, ge=1)
     batch_events: int = Field(default=1000, ge=1)
+    # protocol metadata events (sensor.net.proto): dns, http, tls, ssh; [] for flows only
+    protocols: list[ProtocolName] = Field(default_factory=lambda: list(ALL))
 
 
 class PcapConfig(PacketSourceConfig):
@@ -67,7 +73,9 @@ class PcapSource(Source):
     def __init__(self, name: str, config: PcapConfig, ctx: Context) -> None:
         super().__init__(name, config, ctx)
         self.path = ctx.resolve(config.path)
-        self.observers: list[FlowObserver] = []  # protocol parsers, rules (later issues)
+        self.proto_errors: Counter[str] = Counter()  # malformed protocol data, by reason
+        self.observers: list[FlowObserver] = make_observers(config.protocols, name,
+                                                            self.proto_errors)
         self.engine: PacketEngine | None = None
 
     def prepare(self) -> None:
@@ -120,6 +128,7 @@ class _MetricFlusher:
         self.m = m
         self.engine = engine
         self.reader = reader
+        self.proto_errors = src.proto_errors
         self.received = m.received.labels(component=name)
         self.emitted_c = m.emitted.labels(component=name)
         self.active = m.flows_active.labels(component=name)
@@ -135,11 +144,12 @@ class _MetricFlusher:
         if self.emitted > self._emitted:
             self.emitted_c.inc(self.emitted - self._emitted)
             self._emitted = self.emitted
-        errors: Counter[str] = e.errors + self.reader.errors
+        errors: Counter[str] = e.errors + self.reader.errors + self.proto_errors
         for reason, n in errors.items():
             m.packet_decode_errors.labels(component=name, reason=reason).inc(n)
         e.errors.clear()
         self.reader.errors.clear()
+        self.proto_errors.clear()
         for reason, n in e.skipped.items():
             m.packets_skipped.labels(component=name, reason=reason).inc(n)
         e.skipped.clear()

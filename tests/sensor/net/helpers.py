@@ -23,7 +23,9 @@ def context(tmp: Path) -> Context:
 
 
 def replay(path: Path, tmp: Path, **settings: Any) -> tuple[list[Event], PcapSource]:
-    """Every event the pcap source emits for ``path`` (and the source, for its metrics)."""
+    """Every event the pcap source emits for ``path`` (and the source, for its metrics).
+    Flows only unless the test asks for protocol parsers."""
+    settings.setdefault("protocols", [])
     src = PcapSource("pcap", PcapConfig(type="pcap", path=str(path), **settings),
                      context(tmp))
     events: list[Event] = []

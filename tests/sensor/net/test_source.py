@@ -96,4 +96,5 @@ def test_replay_command_guesses_captures(tmp_path: Path) -> None:
                         f"pcap:{tmp_path / 'noext'}"],
                        capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert r.returncode == 0, r.stderr
-    assert "replayed 6 packets from 2 capture(s): 6 flows, 0 undecodable, 0 alerts" in r.stderr
+    assert ("replayed 6 packets from 2 capture(s): 6 flows, 0 undecodable, "
+            "0 malformed protocol messages, 0 alerts") in r.stderr

@@ -1,0 +1,65 @@
+"""HTTP/1.x message heads (request line or status line, then header fields) from bytes."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+METHODS = (b"GET ", b"POST ", b"HEAD ", b"PUT ", b"DELETE ", b"OPTIONS ", b"PATCH ",
+           b"CONNECT ", b"TRACE ", b"PROPFIND ", b"PROPPATCH ", b"MKCOL ", b"COPY ",
+           b"MOVE ", b"LOCK ", b"UNLOCK ", b"SEARCH ", b"REPORT ")
+RESPONSE = b"HTTP/1."
+WANTED = frozenset({"host", "user-agent", "referer", "content-length", "transfer-encoding",
+                    "content-type", "x-forwarded-for", "location", "server"})
+
+
+class BadHead(ValueError):
+    pass
+
+
+class Head(NamedTuple):
+    """A parsed head: ``a, b, c`` are method, target, version of a request, or version,
+    status and reason of a response; ``headers`` keeps the wanted fields, lower-cased."""
+
+    a: str
+    b: str
+    c: str
+    headers: dict[str, str]
+
+    def content_length(self) -> int | None:
+        v = self.headers.get("content-length")
+        if v is None or not v.isdigit() or len(v) > 15:
+            return None
+        return int(v)
+
+    def chunked(self) -> bool:
+        return "chunked" in self.headers.get("transfer-encoding", "").lower()
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def parse_head(head: bytes, request: bool) -> Head:
+    """``head`` is everything before the blank line; raises ``BadHead``."""
+    lines = head.split(b"\n")
+    first = lines[0].rstrip(b"\r")
+    parts = first.split(b" ", 2)
+    if request:
+        if len(parts) != 3 or not parts[2].startswith(b"HTTP/"):
+            raise BadHead("bad request line")
+        a, b, c = _text(parts[0]), _text(parts[1]), _text(parts[2][5:])
+    else:
+        if len(parts) < 2 or not parts[0].startswith(RESPONSE) or not parts[1].isdigit() \
+                or len(parts[1]) != 3:
+            raise BadHead("bad status line")
+        a, b = _text(parts[0][5:]), _text(parts[1])
+        c = _text(parts[2]) if len(parts) > 2 else ""
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, colon, value = line.partition(b":")
+        if not colon:
+            continue
+        key = name.strip().lower().decode("latin-1")
+        if key in WANTED and key not in headers:
+            headers[key] = _text(value.strip())
+    return Head(a, b, c, headers)
