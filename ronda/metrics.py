@@ -86,6 +86,28 @@ class Metrics:
         self.flow_evictions = Counter(
             "ronda_flow_evictions", "Flows ended early to keep a flow table within "
             "max_flows, by reason.", ["component", "reason"], registry=r)
+        self.capture_kernel_packets = Counter(
+            "ronda_capture_kernel_packets",
+            "Packets the kernel passed a live capture's filter (PACKET_STATISTICS "
+            "tp_packets; includes the dropped ones).", ["component"], registry=r)
+        self.capture_kernel_drops = Counter(
+            "ronda_capture_kernel_drops",
+            "Packets the kernel dropped for a live capture because its buffer was full "
+            "(PACKET_STATISTICS tp_drops).", ["component"], registry=r)
+        self.spool_bytes = Gauge(
+            "ronda_spool_bytes", "Bytes in a responder's disk spool not yet delivered.",
+            ["component"], registry=r)
+        self.spool_oldest_age = Gauge(
+            "ronda_spool_oldest_age_seconds",
+            "Age of the oldest undelivered record in a responder's spool (0 when empty).",
+            ["component"], registry=r)
+        self.retries = Counter(
+            "ronda_retries", "Failed delivery attempts a responder will retry after a backoff.",
+            ["component"], registry=r)
+        self.rejected = Counter(
+            "ronda_rejected",
+            "Documents a server refused as malformed (written to the dead-letter file).",
+            ["component"], registry=r)
         for category in CATEGORIES:  # present from the start, so increase() sees the first
             for severity in Severity:
                 self.alerts.labels(category=category, severity=severity.value)

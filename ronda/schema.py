@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -85,7 +86,9 @@ class Event:
         return self.fields.get(name, default)
 
     def to_ecs(self, observer: str = "") -> dict[str, Any]:
-        flat: dict[str, Any] = dict(self.fields)
+        flat: dict[str, Any] = {k: (base64.b64encode(v).decode("ascii")
+                                    if isinstance(v, bytes | bytearray) else v)
+                                for k, v in self.fields.items()}  # payload samples
         flat["@timestamp"] = iso_time(self.timestamp)
         flat["event.dataset"] = self.dataset
         flat.setdefault("event.kind", "event")

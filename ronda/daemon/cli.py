@@ -7,6 +7,8 @@ import sys
 from collections.abc import Callable, Sequence
 
 from ronda import __version__
+from ronda.daemon.cmd_es import add_parser as add_es_parser
+from ronda.daemon.cmd_kibana import add_parser as add_kibana_parser
 from ronda.errors import RondaError
 
 
@@ -31,7 +33,7 @@ def parser() -> argparse.ArgumentParser:
     _add_config_flags(p)
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help="KIND:PATH or PATH (kind guessed); KIND in nginx, apache, sshd, "
-                        "syslog, json")
+                        "syslog, json, eve, pcap")
     p.add_argument("--output", choices=["table", "jsonl", "none"], default="table",
                    help="table of alerts (default), one ECS alert document per line, or none")
     p.add_argument("--no-store", action="store_true",
@@ -67,10 +69,34 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("rules", help="rules")
     rsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
-    for action, text in (("list", "list loaded rules"), ("validate", "load and check rules")):
+    rp = rsub.add_parser("list", help="list loaded rules")
+    _add_config_flags(rp)
+    for action, text in (("validate", "load and check rules, report those that cannot run"),
+                         ("test", "run every Sigma rule's samples")):
         rp = rsub.add_parser(action, help=text)
         _add_config_flags(rp)
+        rp.add_argument("paths", nargs="*", metavar="PATH",
+                        help="Sigma rule files or folders (default: the config's rules)")
+        if action == "test":
+            rp.add_argument("-v", "--verbose", action="store_true",
+                            help="also list inactive rules left untested")
+    rp = rsub.add_parser("export", help="write the Sigma rules as Elastic Security rules")
+    _add_config_flags(rp)
+    rp.add_argument("paths", nargs="*", metavar="PATH",
+                    help="Sigma rule files or folders (default: the config's rules)")
+    rp.add_argument("--format", choices=["elasticsearch"], default="elasticsearch",
+                    help="target (elasticsearch: NDJSON for Security > Rules > Import)")
+    rp.add_argument("-o", "--output", default="-", metavar="FILE",
+                    help="where to write the NDJSON (default: stdout)")
+    rp.add_argument("--index", action="append", metavar="PATTERN",
+                    help="index patterns the rules search (repeatable; default: "
+                         "logs-ronda.*-* without the alert stream)")
+    rp.add_argument("--attack-data", metavar="FILE",
+                    help="MITRE enterprise-attack.json for ATT&CK names (default: a "
+                         "built-in subset; pySigma would otherwise download it)")
 
+    add_kibana_parser(sub)
+    add_es_parser(sub, _add_config_flags)
     sub.add_parser("version", help="print the version")
     return ap
 
@@ -88,7 +114,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     elif args.command == "config":
         from ronda.daemon.cmd_config import cmd_config_check as cmd
     elif args.command == "rules":
-        from ronda.daemon.cmd_config import cmd_rules as cmd
+        from ronda.daemon.cmd_rules import cmd_rules as cmd
+    elif args.command == "kibana":
+        from ronda.daemon.cmd_kibana import cmd_kibana as cmd
+    elif args.command == "es":
+        from ronda.daemon.cmd_es import cmd_es as cmd
     else:
         print(f"ronda {__version__}")
         return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import zlib
 from pathlib import Path
 
 from ronda.clock import EventClock
@@ -16,6 +17,7 @@ from ronda.daemon.output import Collector, print_table, write_jsonl
 from ronda.daemon.paths import DEFAULT_CONFIG, DEMO_DIR, display_path
 from ronda.errors import InputError
 from ronda.pipeline.runtime import Pipeline
+from sensor.eve import EveSource, looks_like_eve
 from sensor.net.pcapfile import capture_format
 from sensor.net.source import PcapConfig, PcapSource
 from sensor.parsers import FORMATS
@@ -24,18 +26,21 @@ from sensor.replayfile import (
     ReplayFileConfig,
     ReplayFileSource,
     guess_format,
+    open_log,
 )
 
 DEMO_INPUTS = ("sshd:auth.log", "nginx:access.log")
 CAPTURE_KINDS = ("pcap",)  # pcap and pcapng files alike, told apart by their magic
-KINDS = (*FORMATS, *CAPTURE_KINDS)
+EVE_KINDS = ("eve",)  # Suricata EVE JSON
+KINDS = (*FORMATS, *EVE_KINDS, *CAPTURE_KINDS)
+REPLAY_PAYLOAD_BYTES = 2048
 
 
 def parse_inputs(specs: list[str], clock: EventClock) -> list[tuple[str, Path]]:
     out: list[tuple[str, Path]] = []
     for spec in specs:
         kind, sep, rest = spec.partition(":")
-        if sep and (kind in FORMATS or kind in CAPTURE_KINDS):
+        if sep and (kind in FORMATS or kind in CAPTURE_KINDS or kind in EVE_KINDS):
             path = Path(rest)
         elif sep and kind.isalpha() and not Path(spec).exists():
             raise InputError(f"{spec}: unknown input kind {kind!r} "
@@ -50,6 +55,8 @@ def parse_inputs(specs: list[str], clock: EventClock) -> list[tuple[str, Path]]:
             if capture_format(path) is None:
                 raise InputError(f"{spec}: not a pcap or pcapng file")
             kind = "pcap"
+        if not kind and _guess_eve(path):
+            kind = "eve"
         if not kind:
             guessed = guess_format(path, clock)
             if guessed is None:
@@ -58,6 +65,22 @@ def parse_inputs(specs: list[str], clock: EventClock) -> list[tuple[str, Path]]:
             kind = guessed
         out.append((kind, path))
     return out
+
+
+def _payload_bytes(loaded: LoadedConfig) -> int:
+    """Payload samples for the flows of a capture: on when a ``netrules`` detector is
+    configured (its raw-content rules look at them), else off."""
+    dets = loaded.config.detectors.values()
+    return REPLAY_PAYLOAD_BYTES if any(d.get("type") == "netrules" for d in dets) else 0
+
+
+def _guess_eve(path: Path) -> bool:
+    try:
+        with open_log(path) as fh:
+            lines = [fh.readline(65536).decode("utf-8", "replace") for _ in range(20)]
+    except (OSError, EOFError, zlib.error):
+        return False  # guess_format reports the unreadable file
+    return looks_like_eve(lines)
 
 
 def replay(loaded: LoadedConfig, specs: list[str], output: str, *, store: bool,
@@ -72,8 +95,13 @@ def replay(loaded: LoadedConfig, specs: list[str], output: str, *, store: bool,
     for i, (kind, path) in enumerate(inputs):
         name = f"{kind}-{i}" if len(inputs) > 1 else kind
         if kind == "pcap":
-            pcfg = PcapConfig(type="pcap", path=str(path.resolve()))
+            pcfg = PcapConfig(type="pcap", path=str(path.resolve()),
+                              payload_bytes=_payload_bytes(loaded))
             captures.append(PcapSource(name, pcfg, ctx))
+            continue
+        if kind == "eve":
+            ecfg = ReplayFileConfig(type="file", path=str(path.resolve()), format="json")
+            files.append(EveSource(name, ecfg, ctx))
             continue
         cfg = ReplayFileConfig(type="file", path=str(path.resolve()), format=kind)
         files.append(ReplayFileSource(name, cfg, ctx))

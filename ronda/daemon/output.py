@@ -38,6 +38,14 @@ def _ts(value: float) -> str:
     return datetime.fromtimestamp(value, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
+RULE_WIDTH = 40
+"""The RULE column shows the rule's name (ids are UUIDs; `alerts show` has the id)."""
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def table_rows(docs: Sequence[dict[str, Any]]) -> list[list[str]]:
     rows = []
     for d in docs:
@@ -47,7 +55,7 @@ def table_rows(docs: Sequence[dict[str, Any]]) -> list[list[str]]:
             str(r.get("first_seen", ""))[:19].replace("T", " "),
             str(r.get("severity", "")),
             str(d.get("rule", {}).get("category", "")),
-            str(d.get("rule", {}).get("id", "")),
+            _clip(str(d.get("rule", {}).get("name", "")), RULE_WIDTH),
             str(d.get("source", {}).get("ip", "")),
             str(r.get("count", "")),
             str(d.get("message", "")),

@@ -8,12 +8,16 @@ from detectors.net.flood import FloodDetector
 from detectors.net.intel import IntelDetector
 from detectors.net.portscan import PortscanDetector
 from detectors.net.ssh_conn_bf import SshConnBfDetector
-from detectors.threshold import ThresholdDetector
+from detectors.netrules.detector import NetRulesDetector
+from detectors.netrules.eve_alerts import SuricataDetector
+from detectors.sigma.detector import SigmaDetector
 from responders.alertmanager import AlertmanagerResponder
+from responders.elasticsearch import ElasticsearchResponder
 from responders.jsonl import JsonlResponder
 from responders.sqlite import SqliteStore
 from ronda.component import Detector, Responder, Source
 from sensor.logfile import LogfileSource
+from sensor.net.capture import CaptureSource
 from sensor.net.source import PcapSource
 from sensor.replayfile import ReplayFileSource
 from sensor.syslog import SyslogSource
@@ -23,22 +27,26 @@ SOURCES: dict[str, type[Source]] = {
     "syslog": SyslogSource,
     "file": ReplayFileSource,
     "pcap": PcapSource,
+    "capture": CaptureSource,
 }
 
 DETECTORS: dict[str, type[Detector]] = {
-    "threshold": ThresholdDetector,
+    "sigma": SigmaDetector,
     "portscan": PortscanDetector,
     "flood": FloodDetector,
     "ssh_conn_bf": SshConnBfDetector,
     "dns_tunnel": DnsTunnelDetector,
     "beacon": BeaconDetector,
     "intel": IntelDetector,
+    "netrules": NetRulesDetector,
+    "suricata": SuricataDetector,
 }
 
 RESPONDERS: dict[str, type[Responder]] = {
     "sqlite": SqliteStore,
     "jsonl": JsonlResponder,
     "alertmanager": AlertmanagerResponder,
+    "elasticsearch": ElasticsearchResponder,
 }
 
 # Responders that change the world (block addresses, restore files): off in replay

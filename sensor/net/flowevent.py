@@ -10,6 +10,7 @@ from typing import Any
 from ronda.schema import Event
 from sensor.net.communityid import community_id
 from sensor.net.flowrecord import Flow
+from sensor.net.payload import take_sample
 from sensor.net.tcpstate import conn_state
 
 DATASET = "network.flow"
@@ -121,6 +122,10 @@ def flow_event(flow: Flow, reason: str, source: str = "",
         f["network.protocol"] = flow.protocol
     if flow.vlan:
         f["network.vlan.id"] = str(flow.vlan)
+    if flow.ext is not None:
+        sample = take_sample(flow)
+        if sample is not None:
+            f["ronda.payload.to_server"], f["ronda.payload.to_client"] = sample
     message = (f"{transport} {where} {state} {flow.hist or '-'} "
                f"{flow.o_pkts + flow.r_pkts} pkts {flow.o_bytes + flow.r_bytes} bytes ({reason})")
     return Event(DATASET, flow.last, f, message, source)

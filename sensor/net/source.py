@@ -26,6 +26,7 @@ from ronda.schema import Event
 from sensor.net.engine import PacketEngine, paced
 from sensor.net.flows import FlowTable
 from sensor.net.hooks import FlowObserver
+from sensor.net.payload import PayloadSampler
 from sensor.net.pcapfile import CaptureReader, NotACapture, capture_format
 from sensor.net.proto.registry import ALL, ProtocolName, make_observers
 
@@ -50,6 +51,8 @@ class PacketSourceConfig(SourceConfig):
     batch_events: int = Field(default=1000, ge=1)
     # protocol metadata events (sensor.net.proto): dns, http, tls, ssh; [] for flows only
     protocols: list[ProtocolName] = Field(default_factory=lambda: list(ALL))
+    # the first bytes of each direction of a flow, on its event, for payload rules
+    payload_bytes: int = Field(default=0, ge=0, le=65536)
 
 
 class PcapConfig(PacketSourceConfig):
@@ -63,7 +66,8 @@ def make_table(name: str, cfg: PacketSourceConfig, emit: Callable[[Event], None]
     it = cfg.idle_timeout
     return FlowTable(emit, source=name, tcp_idle=it.tcp, udp_idle=it.udp, other_idle=it.icmp,
                      active_timeout=cfg.active_timeout, max_flows=cfg.max_flows,
-                     observers=observers)
+                     observers=[*observers, *([PayloadSampler(cfg.payload_bytes)]
+                                              if cfg.payload_bytes else [])])
 
 
 class PcapSource(Source):

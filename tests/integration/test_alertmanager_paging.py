@@ -11,16 +11,28 @@ from pathlib import Path
 from tests.integration.daemon import Daemon, free_port, wait_for, write_config
 from tests.integration.promstack import Webhook, alertmanager
 
-RULE = """- id: t-root-bruteforce
-  name: Root password guessing
-  description: Failed root logins from one address
-  category: brute-force
-  severity: critical
-  technique: T1110.001
-  where: {event.outcome: failure, user.name: root}
-  group_by: [source.ip]
-  window: 60s
-  threshold: 3
+RULE_ID = "8d2f7a51-3c4e-4b7a-9f10-2e6d5c4b3a21"
+# Three failed root logins from one address within a minute: a critical Sigma correlation.
+RULE = f"""title: Failed root login
+id: 4c1e9b2a-6f3d-4e8a-b7c5-0d9f8e7a6b51
+name: t_root_login_failed
+logsource: {{product: linux, service: sshd}}
+detection:
+  selection: {{event.outcome: failure, user.name: root}}
+  condition: selection
+level: low
+---
+title: Root password guessing
+id: {RULE_ID}
+description: Failed root logins from one address
+tags: [ronda.category.brute-force, attack.credential-access, attack.t1110.001]
+correlation:
+  type: event_count
+  rules: [t_root_login_failed]
+  group-by: [source.ip]
+  timespan: 60s
+  condition: {{gte: 3}}
+level: critical
 """
 
 
@@ -32,7 +44,7 @@ def _config(tmp: Path, log: Path, am_port: int) -> Path:
         "sensor": {"name": "gw-01"},
         "pipeline": {"aggregate_window": "2s"},
         "sources": {"auth": {"type": "logfile", "path": str(log), "format": "json"}},
-        "detectors": {"t": {"type": "threshold", "rules": [str(rules)]}},
+        "detectors": {"t": {"type": "sigma", "rules": [str(rules)]}},
         "responders": {"page": {"type": "alertmanager", "urls": [f"http://127.0.0.1:{am_port}"],
                                 "min_severity": "critical", "resend_interval": "2s",
                                 "resolve_after": "4s", "retry_initial": "0.5s",
@@ -44,7 +56,8 @@ def _attack(log: Path, ip: str) -> float:
     now = time.time()
     with open(log, "a") as fh:
         for i in range(3):
-            fh.write(json.dumps({"@timestamp": now + i * 0.01, "event": {"outcome": "failure"},
+            fh.write(json.dumps({"@timestamp": now + i * 0.01,
+                                 "event": {"dataset": "sshd.auth", "outcome": "failure"},
                                  "user": {"name": "root"}, "source": {"ip": ip}}) + "\n")
     return now
 
@@ -58,19 +71,19 @@ def test_critical_alert_pages_within_5s_then_resolves(tmp_path: Path) -> None:
     d.start()
     try:
         t0 = _attack(log, "203.0.113.9")
-        wait_for(lambda: bool(hook.alerts("firing", alertname="t-root-bruteforce")), 10,
+        wait_for(lambda: bool(hook.alerts("firing", alertname=RULE_ID)), 10,
                  "the page")
         took = hook.received_at[0] - t0
         print(f"critical alert to webhook through Alertmanager: {took:.2f}s")
         assert took < 5, f"the page took {took:.1f}s"
         alert = hook.alerts("firing")[0]
         assert alert["labels"] == {
-            "alertname": "t-root-bruteforce", "rule_id": "t-root-bruteforce",
+            "alertname": RULE_ID, "rule_id": RULE_ID,
             "category": "brute-force", "severity": "critical", "sensor": "gw-01",
             "source_ip": "203.0.113.9", "ronda": "true"}
         assert "203.0.113.9" in alert["annotations"]["summary"]
         # Quiet for resolve_after (4 s): the resolved notification follows.
-        wait_for(lambda: bool(hook.alerts("resolved", alertname="t-root-bruteforce")), 30,
+        wait_for(lambda: bool(hook.alerts("resolved", alertname=RULE_ID)), 30,
                  "the resolved notification")
     finally:
         code, _ = d.stop()

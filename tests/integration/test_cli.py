@@ -1,20 +1,27 @@
 """The command-line contract: demo, replay, alerts, config check, bad input exits 2."""
 
 import json
+import re
 from pathlib import Path
 
 from ronda.schema import CATEGORIES
 from tests.integration.daemon import ROOT, ronda, write_config
 
 DEMO = ROOT / "ronda" / "data" / "demo"
+# Sigma correlation rules in rules/sigma/correlation/.
+SSH_BRUTE_FORCE = "abd3ec39-c6ac-4221-98e9-0aa4c8bec31d"
+HTTP_404_STORM = "0338b69a-0d5b-44e5-96d8-4759806c8b29"
+SSH_USER_SWEEP = "f7bc2026-4e1f-4f30-8c00-3be81ac73d03"
 
 
 def test_demo_prints_a_brute_force_alert() -> None:
     r = ronda("demo")
     assert r.returncode == 0, r.stderr
-    assert "ronda-ssh-brute-force" in r.stdout
+    # The table's RULE column shows rule names (the ids are UUIDs).
+    assert "SSH brute force" in r.stdout
     assert "203.0.113.45" in r.stdout
-    assert "ronda-http-404-storm" in r.stdout
+    assert "HTTP 404 storm" in r.stdout
+    assert "SSH user sweep" in r.stdout
 
 
 def test_replay_sshd_jsonl_prints_valid_ecs(tmp_path: Path) -> None:
@@ -32,7 +39,7 @@ def test_replay_sshd_jsonl_prints_valid_ecs(tmp_path: Path) -> None:
         assert d["ronda"]["count"] >= 1
         assert d["event"]["id"] not in ids
         ids.add(d["event"]["id"])
-    brute = [d for d in docs if d["rule"]["id"] == "ronda-ssh-brute-force"]
+    brute = [d for d in docs if d["rule"]["id"] == SSH_BRUTE_FORCE]
     assert brute and brute[0]["source"]["ip"] == "203.0.113.45"
     assert brute[0]["threat"]["technique"]["id"]
     # Deterministic ids: the same input gives the same documents.
@@ -48,13 +55,13 @@ def test_replay_then_alerts_list_and_show(tmp_path: Path) -> None:
     r = ronda("alerts", "list", "--state-dir", str(tmp_path), "--json", "--since", "3650d")
     assert r.returncode == 0, r.stderr
     docs = [json.loads(x) for x in r.stdout.splitlines()]
-    assert {"ronda-ssh-brute-force", "ronda-http-404-storm"} <= {d["rule"]["id"] for d in docs}
+    assert {SSH_BRUTE_FORCE, HTTP_404_STORM} <= {d["rule"]["id"] for d in docs}
     r = ronda("alerts", "list", "--state-dir", str(tmp_path), "--category", "brute-force",
               "--severity", "high", "--json", "--since", "3650d")
     cats = {json.loads(x)["rule"]["category"] for x in r.stdout.splitlines()}
     assert cats == {"brute-force"}
     r = ronda("alerts", "list", "--state-dir", str(tmp_path), "--since", "3650d")
-    assert "FIRST SEEN" in r.stdout and "ronda-ssh-brute-force" in r.stdout
+    assert "FIRST SEEN" in r.stdout and "SSH brute force" in r.stdout
     first = docs[0]["event"]["id"]
     r = ronda("alerts", "show", first[:10], "--state-dir", str(tmp_path))
     assert r.returncode == 0 and json.loads(r.stdout)["event"]["id"] == first
@@ -80,24 +87,39 @@ def test_bad_config_gives_one_line_and_exit_2(tmp_path: Path) -> None:
     r = ronda("config", "check", "-c", str(cfg))
     assert r.returncode == 2
     assert r.stderr.strip().endswith(":2 sources.web.type: unknown source type 'tail' "
-                                     "(expected one of file, logfile, pcap, syslog)")
+                                     "(expected one of capture, file, logfile, pcap, syslog)")
 
 
 def test_bad_rule_file_gives_one_line_and_exit_2(tmp_path: Path) -> None:
+    # A rule folder of which not one rule loads stops the start: exit 2, a line naming the
+    # detector and folder, then one line per problem (file:line, rule, reason).
     rules = tmp_path / "rules"
     rules.mkdir()
-    (rules / "bad.yml").write_text("- id: x\n  name: x\n  category: brute-force\n"
-                                   "  severity: high\n  group_by: [source.ip]\n"
-                                   "  window: soon\n  threshold: 3\n")
+    (rules / "bad.yml").write_text(
+        "title: Brute\nid: 5f0c7e3e-7d4e-4a53-9d6c-2f1e3a4b5c6d\ncorrelation:\n"
+        "  type: event_count\n  rules: [failed]\n  group-by: [source.ip]\n"
+        "  timespan: soon\n  condition: {gte: 3}\nlevel: high\n")
     cfg = write_config(tmp_path / "c.yaml", {
-        "detectors": {"t": {"type": "threshold", "rules": [str(rules)]}}})
+        "detectors": {"t": {"type": "sigma", "rules": [str(rules)]}}})
     r = ronda("config", "check", "-c", str(cfg))
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and "bad.yml:" in lines[0] and "window" in lines[0], r.stderr
-    (rules / "bad.yml").write_text("- id: x\n  name: [unclosed\n")
+    assert len(lines) == 2 and lines[0].startswith("t: "), r.stderr
+    assert lines[0].endswith("not one rule could be loaded from it"), r.stderr
+    assert "bad.yml:1 " in lines[1] and "Timespan 'soon' is invalid" in lines[1], r.stderr
+    (rules / "bad.yml").write_text("title: x\nname: [unclosed\n")
     r = ronda("run", "-c", str(cfg), "--state-dir", str(tmp_path))
-    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 2 and "bad.yml:3: YAML syntax error" in lines[1], r.stderr
+    assert "Traceback" not in r.stderr
+    # A rule path that does not exist: one line.
+    cfg = write_config(tmp_path / "c.yaml", {
+        "detectors": {"t": {"type": "sigma", "rules": [str(tmp_path / "nope")]}}})
+    r = ronda("config", "check", "-c", str(cfg))
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].endswith("nope: no such rule file or folder"), r.stderr
 
 
 def test_replay_bad_inputs(tmp_path: Path) -> None:
@@ -131,10 +153,11 @@ def test_rules_list_and_validate() -> None:
     r = ronda("rules", "list", "-c", "config/ronda.yaml")
     assert r.returncode == 0, r.stderr
     rows = [line.split("\t") for line in r.stdout.splitlines()]
-    assert ["thresholds", "ronda-ssh-brute-force", "high", "brute-force", "SSH brute force"] \
-        in rows
+    assert ["sigma", SSH_BRUTE_FORCE, "high", "brute-force", "SSH brute force"] in rows
     r = ronda("rules", "validate", "-c", "config/ronda.yaml")
-    assert r.returncode == 0 and "4 rules valid" in r.stdout
+    assert r.returncode == 0, r.stderr
+    valid = re.search(r"^(\d+) rules valid in 1 detectors$", r.stdout, re.M)
+    assert valid and int(valid.group(1)) >= 100, r.stdout
 
 
 def test_startup_problems_are_one_line_and_exit_2(tmp_path: Path) -> None:
@@ -178,5 +201,6 @@ def test_replay_of_files_from_different_days_finds_every_attack(tmp_path: Path) 
         r = ronda("replay", f"sshd:{tmp_path / 'auth.log'}", f"sshd:{tmp_path / 'auth.log.1'}",
                   "--no-store", "--output", "jsonl")
         assert r.returncode == 0, r.stderr
-        ips = sorted(json.loads(x)["source"]["ip"] for x in r.stdout.splitlines())
-        assert ips == ["203.0.113.10", "203.0.113.9"]
+        brute = [d for d in map(json.loads, r.stdout.splitlines())
+                 if d["rule"]["id"] == SSH_BRUTE_FORCE]
+        assert sorted(d["source"]["ip"] for d in brute) == ["203.0.113.10", "203.0.113.9"]

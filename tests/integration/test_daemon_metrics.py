@@ -19,7 +19,7 @@ def test_syslog_forwarding_to_alerts_and_metrics(tmp_path: Path) -> None:
             "fwd": {"type": "syslog", "listen": f"127.0.0.1:{sport}", "protocols": ["udp"]},
             "auth": {"type": "logfile", "path": str(log), "format": "sshd"},
         },
-        "detectors": {"t": {"type": "threshold", "rules": [str(ROOT / "rules" / "thresholds")]}},
+        "detectors": {"t": {"type": "sigma", "rules": [str(ROOT / "rules" / "sigma")]}},
         "responders": {"store": {"type": "sqlite"}},
     })
     d = Daemon(cfg, tmp_path / "state", tmp_path / "ronda.out").start()
@@ -58,7 +58,8 @@ def test_syslog_forwarding_to_alerts_and_metrics(tmp_path: Path) -> None:
     assert code == 0 and took < 10
     r = ronda("alerts", "list", "-c", str(cfg), "--state-dir", str(tmp_path / "state"), "--json")
     docs = [json.loads(x) for x in r.stdout.splitlines()]
-    storm = [x for x in docs if x["rule"]["id"] == "ronda-http-404-storm"]
+    # HTTP 404 storm, rules/sigma/correlation/http_404_storm.yml
+    storm = [x for x in docs if x["rule"]["id"] == "0338b69a-0d5b-44e5-96d8-4759806c8b29"]
     assert storm and storm[0]["source"]["ip"] == "192.0.2.44"
     assert storm[0]["observer"]["name"] == "sensor-a"
     assert storm[0]["host"]["hostname"] == "web-dinkes"

@@ -211,33 +211,48 @@ def test_kill_9_restart_loses_nothing(tmp_path: Path) -> None:
 def test_sighup_reload_keeps_old_rules_when_broken(tmp_path: Path) -> None:
     rules = tmp_path / "rules"
     rules.mkdir()
-    rule = ("- id: t-fail\n  name: failures\n  category: brute-force\n  severity: high\n"
-            "  where: {event.outcome: failure}\n  group_by: [source.ip]\n  window: 60s\n"
-            "  threshold: 3\n")
+    (rules / "base.yml").write_text(
+        "title: failure\nid: 0b6f3c1d-2a4e-4f5b-8c7d-9e0a1b2c3d4e\nname: t_failure\n"
+        "logsource: {product: linux, service: sshd}\n"
+        "detection:\n  selection: {event.outcome: failure}\n  condition: selection\n")
+    rule = ("title: failures\nid: 7a8b9c0d-1e2f-4a3b-9c4d-5e6f7a8b9c0d\n"
+            "tags: [ronda.category.brute-force]\n"
+            "correlation:\n  type: event_count\n  rules: [t_failure]\n"
+            "  group-by: [source.ip]\n  timespan: 60s\n  condition: {gte: 3}\nlevel: high\n")
     (rules / "r.yml").write_text(rule)
     log = tmp_path / "app.log"
     log.touch()
     cfg = write_config(tmp_path / "ronda.yaml", {
         "sources": {"app": {"type": "logfile", "path": str(log), "format": "json"}},
-        "detectors": {"t": {"type": "threshold", "rules": [str(rules)]}},
+        # Two configured files: a configured file of which no rule loads fails the reload.
+        "detectors": {"t": {"type": "sigma",
+                            "rules": [str(rules / "base.yml"), str(rules / "r.yml")]}},
         "responders": {"store": {"type": "sqlite"}},
     })
     d = Daemon(cfg, tmp_path / "state", tmp_path / "ronda.out").start()
-    (rules / "r.yml").write_text(rule.replace("window: 60s", "window: whenever"))
+    (rules / "r.yml").write_text(rule.replace("timespan: 60s", "timespan: whenever"))
     d.send(signal.SIGHUP)
     wait_for(lambda: d.metric("ronda_rule_reloads_total", result="failed") == 1, 20, "reload")
     errors = [ln for ln in d.log().splitlines() if " ERROR " in ln]
-    assert len(errors) == 1 and "r.yml:" in errors[0] and "window" in errors[0]
+    assert len(errors) == 1 and "r.yml: not one rule could be loaded" in errors[0], errors
     now = time.time()
     with open(log, "a") as fh:
         for i in range(3):
-            fh.write(json.dumps({"@timestamp": now + i, "event": {"outcome": "failure"},
+            fh.write(json.dumps({"@timestamp": now + i,
+                                 "event": {"dataset": "sshd.auth", "outcome": "failure"},
                                  "source": {"ip": "192.0.2.50"}}) + "\n")
     wait_for(lambda: d.metric("ronda_alerts_total", category="brute-force") == 1, 20,
              "an alert from the old rules")
-    (rules / "r.yml").write_text(rule.replace("threshold: 3", "threshold: 2"))
+    (rules / "r.yml").write_text(rule.replace("gte: 3", "gte: 2"))
     d.send(signal.SIGHUP)
     wait_for(lambda: d.metric("ronda_rule_reloads_total", result="ok") == 1, 20, "reload ok")
+    with open(log, "a") as fh:  # two failures now make an alert
+        for i in range(2):
+            fh.write(json.dumps({"@timestamp": time.time() + i,
+                                 "event": {"dataset": "sshd.auth", "outcome": "failure"},
+                                 "source": {"ip": "192.0.2.51"}}) + "\n")
+    wait_for(lambda: d.metric("ronda_alerts_total", category="brute-force") == 2, 20,
+             "an alert from the new threshold")
     code, took = d.stop()
     assert code == 0 and took < 10
 

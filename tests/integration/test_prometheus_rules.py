@@ -29,7 +29,7 @@ def test_live_metrics_pass_promtool_check_metrics(tmp_path: Path) -> None:
     cfg = write_config(tmp_path / "r.yaml", {
         "sources": {"app": {"type": "logfile", "path": str(log), "format": "json",
                             "expected_interval": "5m"}},
-        "detectors": {"t": {"type": "threshold", "rules": [str(ROOT / "rules" / "thresholds")]}},
+        "detectors": {"t": {"type": "sigma", "rules": [str(ROOT / "rules" / "sigma")]}},
         "responders": {"store": {"type": "sqlite"}}})
     d = Daemon(cfg, tmp_path / "state", tmp_path / "ronda.out").start()
     try:

@@ -46,7 +46,7 @@ def am2() -> Iterator[FakeAlertmanager]:
 def make_alert(count: int = 1, severity: Severity = Severity.HIGH, ip: str | None = IP,
                first_seen: float = T0, rule: str = "ronda-ssh-brute-force") -> Alert:
     return Alert(
-        rule=RuleRef(id=rule, name="SSH brute force", ruleset="thresholds",
+        rule=RuleRef(id=rule, name="SSH brute force", ruleset="sigma",
                      category="brute-force", description="Many failed SSH logins."),
         severity=severity,
         message=f"SSH brute force from {ip}: {count} failures",

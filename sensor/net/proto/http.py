@@ -161,6 +161,8 @@ class HttpObserver:
             value = h.get(header)
             if value:
                 f[name] = value
+        if req.raw:
+            f["ronda.http.request_headers"] = req.raw
         req_len = req.content_length()
         if req_len is not None:
             f["http.request.body.bytes"] = req_len

@@ -12,6 +12,11 @@ WANTED = frozenset({"host", "user-agent", "referer", "content-length", "transfer
                     "content-type", "x-forwarded-for", "location", "server"})
 
 
+SECRET = frozenset({"authorization", "proxy-authorization", "cookie"})
+"""Request headers whose values never leave the sensor (``Head.raw`` says [redacted])."""
+MAX_RAW = 4096
+
+
 class BadHead(ValueError):
     pass
 
@@ -24,6 +29,7 @@ class Head(NamedTuple):
     b: str
     c: str
     headers: dict[str, str]
+    raw: str = ""  # requests: the header block (for rules), secrets redacted, bounded
 
     def content_length(self) -> int | None:
         v = self.headers.get("content-length")
@@ -55,6 +61,7 @@ def parse_head(head: bytes, request: bool) -> Head:
         a, b = _text(parts[0][5:]), _text(parts[1])
         c = _text(parts[2]) if len(parts) > 2 else ""
     headers: dict[str, str] = {}
+    secret = False
     for line in lines[1:]:
         name, colon, value = line.partition(b":")
         if not colon:
@@ -62,4 +69,20 @@ def parse_head(head: bytes, request: bool) -> Head:
         key = name.strip().lower().decode("latin-1")
         if key in WANTED and key not in headers:
             headers[key] = _text(value.strip())
-    return Head(a, b, c, headers)
+        elif key in SECRET:
+            secret = True
+    raw = ""
+    if request:
+        block = head[len(lines[0]) + 1:MAX_RAW + len(lines[0]) + 1]
+        raw = _text(_redact(block) if secret else block)
+    return Head(a, b, c, headers, raw)
+
+
+def _redact(block: bytes) -> bytes:
+    out = []
+    for line in block.split(b"\n"):
+        name, colon, _ = line.partition(b":")
+        if colon and name.strip().lower().decode("latin-1") in SECRET:
+            line = name + b": [redacted]" + (b"\r" if line.endswith(b"\r") else b"")
+        out.append(line)
+    return b"\n".join(out)

@@ -195,7 +195,7 @@ def test_samples_nomatch(path: Path) -> None:
 
 
 def test_threshold_rules_are_all_migrated() -> None:
-    """Every rule of rules/thresholds/ has a Sigma counterpart with the same numbers."""
+    """Every rule of the former threshold detector has a Sigma counterpart, same numbers."""
     expected = {
         "ssh_brute_force": ("event_count", "1m", 10, None),
         "ssh_user_sweep": ("value_count", "5m", 5, "user.name"),

@@ -1,0 +1,1 @@
+"""Suricata-compatible network rules (a subset): parser, matcher, prefilter, detector."""

@@ -1,0 +1,65 @@
+"""The buffers of an event: what each sticky buffer of a rule looks at.
+
+HTTP buffers are taken from the sensor's ``http`` event (request side). ``http.uri`` is
+the raw request target (Suricata normalises it; Ronda does not). ``http.header`` is the
+request header block when the sensor attached it (``ronda.http.request_headers``: every
+``Name: value\r\n`` line, Authorization and Cookie values redacted, first 4 KiB), else
+rebuilt from the headers the event carries (Host, User-Agent, Referer, Content-Type).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from detectors.netrules.rule import PAYLOAD
+from ronda.schema import Event
+
+MAX_BUFFER = 65536
+
+
+def _b(value: Any) -> bytes | None:
+    if isinstance(value, bytes):
+        return value[:MAX_BUFFER]
+    if isinstance(value, str) and value:
+        return value.encode("utf-8", "surrogateescape")[:MAX_BUFFER]
+    return None
+
+
+def _header_block(f: dict[str, Any]) -> bytes | None:
+    raw = _b(f.get("ronda.http.request_headers"))
+    if raw is not None:
+        return raw if raw.endswith(b"\r\n") else raw + b"\r\n"  # each header ends so
+    lines = []
+    for name, key in (("Host", "url.domain"), ("User-Agent", "user_agent.original"),
+                      ("Referer", "http.request.referrer"),
+                      ("Content-Type", "http.request.mime_type")):
+        value = f.get(key)
+        if isinstance(value, str) and value:
+            lines.append(f"{name}: {value}\r\n")
+    return "".join(lines).encode("utf-8", "surrogateescape") if lines else None
+
+
+def event_buffers(event: Event) -> dict[str, bytes]:
+    """Buffer name -> bytes, for the buffers the event has."""
+    f = event.fields
+    out: dict[str, bytes | None] = {}
+    ds = event.dataset
+    if ds == "http":
+        method, uri = f.get("http.request.method"), f.get("url.original")
+        host = f.get("url.domain")
+        out["http.uri"] = _b(uri)
+        out["http.method"] = _b(method)
+        out["http.host"] = _b(host.lower() if isinstance(host, str) else None)
+        out["http.user_agent"] = _b(f.get("user_agent.original"))
+        out["http.header"] = _header_block(f)
+        if isinstance(method, str) and isinstance(uri, str):
+            version = f.get("http.version") or "1.1"
+            out["http.request_line"] = _b(f"{method} {uri} HTTP/{version}")
+    elif ds == "dns":
+        out["dns.query"] = _b(f.get("dns.question.name"))
+    elif ds == "tls":
+        out["tls.sni"] = _b(f.get("tls.client.server_name"))
+    elif ds == "network.flow":
+        out[PAYLOAD + ":to_server"] = _b(f.get("ronda.payload.to_server"))
+        out[PAYLOAD + ":to_client"] = _b(f.get("ronda.payload.to_client"))
+    return {k: v for k, v in out.items() if v is not None}

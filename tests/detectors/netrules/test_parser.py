@@ -1,0 +1,127 @@
+"""Parsing Suricata rules: ET Open-style rules, skipped keywords, problems, fuzzing."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from detectors.netrules.content import Content, Pcre
+from detectors.netrules.engine import Engine
+from detectors.netrules.parser import Loaded
+from detectors.netrules.vars import Group, Not, PortRange
+from tests.detectors.netrules.helpers import dns, flow, http, load, one, tls
+
+SAMPLE = Path(__file__).with_name("et_sample.rules")
+
+
+def _sample() -> Loaded:
+    return load(SAMPLE.read_text())
+
+
+def test_et_style_rules_load_with_sids_and_lines() -> None:
+    loaded = _sample()
+    sids = {r.sid for r in loaded.rules}
+    assert {2009151, 2006446, 2009714, 2009361, 2002677, 2008538, 2028675, 2035001,
+            2013028, 2100001, 2100002, 2039453, 2200001, 2200002} <= sids
+    assert 1 not in sids  # a disabled (commented) rule
+    r = next(r for r in loaded.rules if r.sid == 2009151)
+    assert r.msg == "ET WEB_SERVER /etc/passwd Detected in URI" and r.rev == 8
+    assert r.classtype == "attempted-recon" and r.line == 2 and r.ruleset == "test"
+    assert r.flow == {"established", "to_server"}
+    c = r.buffers["http.uri"][0]
+    assert isinstance(c, Content) and c.pattern == b"/etc/passwd" and c.nocase
+    assert r.references == ["url,doc.emergingthreats.net/2009151"]
+
+
+def test_skipped_rules_are_counted_by_keyword() -> None:
+    loaded = _sample()
+    assert loaded.skipped == {"flags": 1, "isdataat": 1, "bsize": 1, "lua": 1,
+                              "byte_test": 1, "base64_decode": 1, "app-layer-event": 1}
+
+
+def test_problems_name_file_and_line() -> None:
+    problems = _sample().problems
+    assert any(p.startswith("test.rules:26: ") and "no sid" in p for p in problems)
+    assert any(p.startswith("test.rules:27: ") and "$NOPE_NET" in p for p in problems)
+    assert len(problems) == 2
+
+
+def test_legacy_modifier_moves_content_to_its_buffer() -> None:
+    r = next(r for r in _sample().rules if r.sid == 2009361)
+    assert list(r.buffers) == ["http.uri"]
+
+
+def test_multiline_escapes_and_bidirectional() -> None:
+    rules = {r.sid: r for r in _sample().rules}
+    ml = rules[2200001]
+    assert ml.bidirectional and ml.msg == "ET POLICY multi-line test rule"
+    assert ml.line == 21 and ml.classtype == "misc-activity"
+    c = ml.buffers["payload"][0]
+    assert isinstance(c, Content) and c.pattern == b"\x00\x01AB" and c.depth == 4
+    esc = rules[2200002]
+    assert esc.msg == 'ET POLICY escaped "quote" and ; semicolon'
+    c2 = esc.buffers["payload"][0]
+    assert isinstance(c2, Content) and c2.pattern == b"a;b"
+    assert isinstance(esc.dst, Not) and isinstance(esc.dport, Not)
+
+
+def test_pcre_flags_and_buffers() -> None:
+    r = one('alert http any any -> any any (msg:"p"; pcre:"/^\\/admin\\/(a|b)$/Ui"; '
+            'pcre:!"/x/H"; sid:5;)')
+    assert set(r.buffers) == {"http.uri", "http.header"}
+    p = r.buffers["http.uri"][0]
+    assert isinstance(p, Pcre) and p.regex.search(b"/ADMIN/b")
+    assert isinstance(r.buffers["http.header"][0], Pcre) and r.buffers["http.header"][0].negated
+
+
+def test_port_and_address_expressions() -> None:
+    r = one("alert tcp [10.0.0.0/8,!10.1.0.0/16] any -> any [1024:,!8080] "
+            "(msg:\"x\"; sid:7;)")
+    assert isinstance(r.src, Group) and len(r.src.neg) == 1
+    assert isinstance(r.dport, Group) and r.dport.pos == (PortRange(1024, 65535),)
+
+
+def test_unsupported_pcre_flag_and_protocol_counted() -> None:
+    loaded = load('alert http any any -> any any (msg:"a"; pcre:"/a/P"; sid:1;)\n'
+                  'alert smb any any -> any any (msg:"b"; content:"x"; sid:2;)\n'
+                  'pass http any any -> any any (msg:"c"; sid:3;)\n')
+    assert loaded.skipped == {"pcre/P": 1, "protocol smb": 1, "action pass": 1}
+
+
+def test_fuzzed_rules_never_crash() -> None:
+    rng = random.Random(1234)
+    base = SAMPLE.read_text().splitlines()
+    rules = [ln for ln in base if ln.startswith("alert")]
+    alphabet = ';:"\\|()[]!$,<>-/ \x00abc123'
+    texts = []
+    for _ in range(3000):
+        text = list(rng.choice(rules))
+        for _ in range(rng.randint(1, 6)):
+            op = rng.random()
+            pos = rng.randrange(len(text) + 1)
+            if op < 0.4:
+                text.insert(pos, rng.choice(alphabet))
+            elif op < 0.8 and text:
+                del text[min(pos, len(text) - 1)]
+            else:
+                cut = rng.randrange(len(text) + 1)
+                text = text[:cut]
+        texts.append("".join(text))
+    loaded = load("\n".join(texts))
+    total = len(loaded.rules) + len(loaded.problems) + sum(loaded.skipped.values())
+    assert total > 2500
+    # the rules that survived run without raising either
+    engine = Engine(loaded.rules, 100, 100)
+    for ev in (http("/etc/passwd?a=UNION SELECT</script>", ua="Nikto sqlmap curl/"),
+               dns("x.duckdns.org"), tls("a.ngrok.io"),
+               flow(b"\x00\x01AB a;b |FF|SMB", b"x")):
+        engine.match(ev)
+
+
+def test_legacy_uricontent_and_detection_filter_spacing() -> None:
+    r = one('alert tcp any 1024: -> $HOME_NET $HTTP_PORTS (msg:"ET WEB_SERVER Tilde"; '
+            'flow:established,to_server; uricontent:".asp~"; nocase; '
+            'detection_filter:track by_src,count 15,seconds 2; sid:2009952; rev:7;)')
+    c = r.buffers["http.uri"][0]
+    assert isinstance(c, Content) and c.pattern == b".asp~" and c.nocase
+    assert r.threshold is not None and r.threshold.count == 15 and r.threshold.seconds == 2
