@@ -146,74 +146,75 @@ class Alert(BaseModel):
         for name in ("event.category", "event.action", "event.outcome", "event.dataset"):
             if name in self.fields:
                 flat["event.original_" + name.split(".", 1)[1]] = self.fields[name]
-        flat.update(
-            {
-                "@timestamp": iso_time(self.last_seen),
-                "event.id": self.id,
-                "event.kind": "alert",
-                "event.module": "ronda",
-                "event.dataset": "ronda.alert",
-                "event.severity": self.severity.score,
-                "event.risk_score": float(self.severity.score),
-                "event.start": iso_time(self.first_seen),
-                "event.end": iso_time(self.last_seen),
-                "rule.id": self.rule.id,
-                "rule.name": self.rule.name,
-                "rule.ruleset": self.rule.ruleset,
-                "rule.category": self.rule.category,
-                "message": self.message,
-                "observer.name": self.sensor,
-                "observer.vendor": "Ronda",
-                "observer.product": "ronda",
-                "observer.type": "ids",
-                "observer.version": __version__,
-                "ecs.version": ECS_VERSION,
-                "ronda.severity": self.severity.value,
-                "ronda.count": self.count,
-                "ronda.first_seen": iso_time(self.first_seen),
-                "ronda.last_seen": iso_time(self.last_seen),
-                "ronda.key": self.key,
-                "ronda.detector": self.detector,
-                "ronda.source": self.source,
-                "ronda.evidence": list(self.evidence),
-            }
-        )
-        if self.rule.description:
-            flat["rule.description"] = self.rule.description
-        if self.rule.references:
-            flat["rule.reference"] = " ".join(self.rule.references)
         if self.techniques:
             flat["threat.framework"] = "MITRE ATT&CK"
             flat["threat.technique.id"] = list(self.techniques)
-        return unflatten(flat)
+        doc = unflatten(flat)
+        first, last = iso_time(self.first_seen), iso_time(self.last_seen)
+        rule: dict[str, Any] = {"id": self.rule.id, "name": self.rule.name,
+                                "ruleset": self.rule.ruleset, "category": self.rule.category}
+        if self.rule.description:
+            rule["description"] = self.rule.description
+        if self.rule.references:
+            rule["reference"] = " ".join(self.rule.references)
+        # Built nested (the alert's own part is most of the document); the fields above
+        # were unflattened, and the alert's own values win where both name a key.
+        own: dict[str, dict[str, Any]] = {
+            "event": {
+                "id": self.id, "kind": "alert", "module": "ronda", "dataset": "ronda.alert",
+                "severity": self.severity.score, "risk_score": float(self.severity.score),
+                "start": first, "end": last,
+            },
+            "rule": rule,
+            "observer": {"name": self.sensor, "vendor": "Ronda", "product": "ronda",
+                         "type": "ids", "version": __version__},
+            "ecs": {"version": ECS_VERSION},
+            "ronda": {
+                "severity": self.severity.value, "count": self.count, "first_seen": first,
+                "last_seen": last, "key": self.key, "detector": self.detector,
+                "source": self.source, "evidence": list(self.evidence),
+            },
+        }
+        for section, values in own.items():
+            have = doc.get(section)
+            if type(have) is dict:
+                have.update(values)
+            else:
+                doc[section] = values if have is None else {"value": have, **values}
+        doc["@timestamp"] = last
+        doc["message"] = self.message
+        return doc
 
 
 def iso_time(ts: float) -> str:
     """RFC 3339 UTC with milliseconds, as Elasticsearch's date type expects."""
     dt = datetime.fromtimestamp(ts, tz=UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    return (f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:"
+            f"{dt.second:02d}.{dt.microsecond // 1000:03d}Z")
 
 
 def unflatten(flat: dict[str, Any]) -> dict[str, Any]:
     """Turn ``{"source.ip": x}`` into ``{"source": {"ip": x}}``.
 
     ``@timestamp`` stays a top-level key. A leaf that collides with an object
-    (``a`` and ``a.b``) keeps the object and stores the leaf under ``a.value``.
+    (``a`` and ``a.b``) keeps the object and stores the leaf under ``a.value``, whatever
+    the order of the keys.
     """
     out: dict[str, Any] = {}
-    for key in sorted(flat):
-        value = flat[key]
-        parts = key.split(".") if not key.startswith("@") else [key]
+    for key, value in flat.items():
         node = out
-        for part in parts[:-1]:
-            nxt = node.get(part)
-            if not isinstance(nxt, dict):
-                nxt = {} if nxt is None else {"value": nxt}
-                node[part] = nxt
-            node = nxt
-        last = parts[-1]
-        if isinstance(node.get(last), dict):
-            node[last]["value"] = value
+        last = key
+        if "." in key and key[0] != "@":
+            *path, last = key.split(".")
+            for part in path:
+                nxt = node.get(part)
+                if type(nxt) is not dict:
+                    nxt = {} if nxt is None else {"value": nxt}
+                    node[part] = nxt
+                node = nxt
+        current = node.get(last)
+        if type(current) is dict:
+            current["value"] = value
         else:
             node[last] = value
     return out
