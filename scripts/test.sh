@@ -26,6 +26,9 @@ scripts/install-prometheus.sh
 # Elasticsearch 8.19 (integ-test zip from Maven Central) for the integration tests.
 scripts/install-elasticsearch.sh
 
+# CrowdSec 1.4 from Debian's package, unpacked into .cache/ (a peer of bench/bench_sigma.py).
+scripts/install-crowdsec.sh
+
 scripts/setup-python.sh test
 export PATH="$PWD/.venv/bin:$PATH"
 

@@ -101,9 +101,39 @@ class CorrelationSet:
                     target.dependents.append(route)
                 else:
                     self._routes.setdefault(rule_id, []).append(route)
+        self._suppressed = frozenset(suppressed & set(self._routes))
+        self._twins = self._share_twins()
         self._base_ids = frozenset(self._routes)
-        self._suppressed = frozenset(suppressed & self._base_ids)
-        self._closing = [rt for rt in self._runtimes.values() if rt.rule.evaluated_at_close]
+        self._closing = [rt for rt in self._runtimes.values()
+                         if rt.rule.evaluated_at_close and rt.rule.id not in self._followers]
+
+    def _share_twins(self) -> dict[str, list[_Runtime]]:
+        """Correlations with the same definition (type, referenced rules' logsource and
+        detection, group-by, aliases, timespan, condition: the reload fingerprint) but
+        other ids, such as a pack loaded twice under new ids, count in one window: only
+        the first is fed, and when it fires every twin gets its own alert. Rules that
+        chain (feed or are fed by another correlation) are left alone."""
+        leaders: dict[str, _Runtime] = {}
+        twins: dict[str, list[_Runtime]] = {}
+        chained = {route.runtime.rule.id for rt in self._runtimes.values()
+                   for route in rt.dependents}
+        for runtime in self._runtimes.values():
+            rule = runtime.rule
+            if runtime.dependents or rule.id in chained:
+                continue
+            leader = leaders.setdefault(rule.fingerprint, runtime)
+            if leader is not runtime:
+                twins.setdefault(leader.rule.id, []).append(runtime)
+        self._followers = {rt.rule.id for group in twins.values() for rt in group}
+        if self._followers:
+            for base_id in list(self._routes):
+                kept = [r for r in self._routes[base_id]
+                        if r.runtime.rule.id not in self._followers]
+                if kept:
+                    self._routes[base_id] = kept
+                else:
+                    del self._routes[base_id]
+        return twins
 
     @staticmethod
     def check(rule: SigmaCorrelationRule) -> str | None:
@@ -223,6 +253,10 @@ class CorrelationSet:
         )
         if runtime.outputs:
             alerts.append(alert)
+        for twin in self._twins.get(rule.id, ()):
+            if twin.outputs:
+                alerts.append(build_alert(twin.rule, hit, values, fields, value_field, source,
+                                          self._sensor, self._detector))
         if runtime.dependents:
             derived = dict(alert.fields)
             derived.update(zip(rule.group_by, values, strict=True))

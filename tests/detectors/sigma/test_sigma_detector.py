@@ -215,3 +215,38 @@ def test_a_correlation_the_engine_refuses_is_skipped_alone(tmp_path: Path,
     (problem,) = det.engine.problems
     assert problem.rule_id.startswith("99999999") and "cannot build this one" in problem.reason
     assert [a.rule.name for a in det.process(failures(5))] == ["SSH brute force"]
+
+
+def _pack_copy(n: int) -> str:
+    base = f"""title: failed login {n}
+id: 0000000{n}-aaaa-4aaa-8aaa-00000000000{n}
+name: failed_{n}
+logsource: {{product: linux, service: sshd}}
+detection:
+  selection: {{event.action: ssh_login, event.outcome: failure}}
+  condition: selection
+level: low"""
+    corr = f"""title: brute force {n}
+id: 0000000{n}-bbbb-4bbb-8bbb-00000000000{n}
+name: brute_{n}
+correlation:
+  type: event_count
+  rules: [failed_{n}]
+  group-by: [source.ip]
+  timespan: 1m
+  condition: {{gte: 3}}
+level: high"""
+    return f"{base}\n---\n{corr}"
+
+
+def test_identical_correlations_under_other_ids_share_one_window(tmp_path: Path) -> None:
+    """A pack loaded twice under new ids: one window counts, every copy alerts."""
+    det = detector(tmp_path, _pack_copy(1), _pack_copy(2), _pack_copy(3))
+    alerts = det.process(failures(3))
+    assert sorted(a.rule.id for a in alerts) == [
+        f"0000000{n}-bbbb-4bbb-8bbb-00000000000{n}" for n in (1, 2, 3)]
+    assert {a.rule.name for a in alerts} == {"brute force 1", "brute force 2", "brute force 3"}
+    assert len({a.id for a in alerts}) == 3  # three alerts, not one
+    assert all(a.count == 1 and a.key == "203.0.113.45" for a in alerts)
+    # The building blocks of every copy stay silent (generate: false).
+    assert not [a for a in alerts if a.rule.name.startswith("failed login")]
