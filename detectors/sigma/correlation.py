@@ -109,10 +109,12 @@ class CorrelationSet:
 
     def _share_twins(self) -> dict[str, list[_Runtime]]:
         """Correlations with the same definition (type, referenced rules' logsource and
-        detection, group-by, aliases, timespan, condition: the reload fingerprint) but
-        other ids, such as a pack loaded twice under new ids, count in one window: only
-        the first is fed, and when it fires every twin gets its own alert. Rules that
-        chain (feed or are fed by another correlation) are left alone."""
+        detection, group-by, aliases, timespan, condition) but other ids, such as a pack
+        loaded twice under new ids (base rules included), count in one window: only the
+        first is fed, and when it fires every twin gets its own alert. Rules that chain
+        (feed or are fed by another correlation) are left alone. A Sigma filter that
+        names only some of the copies' base rules would make them differ; filters are
+        not part of the comparison."""
         leaders: dict[str, _Runtime] = {}
         twins: dict[str, list[_Runtime]] = {}
         chained = {route.runtime.rule.id for rt in self._runtimes.values()
@@ -121,7 +123,7 @@ class CorrelationSet:
             rule = runtime.rule
             if runtime.dependents or rule.id in chained:
                 continue
-            leader = leaders.setdefault(rule.fingerprint, runtime)
+            leader = leaders.setdefault(rule.shape, runtime)
             if leader is not runtime:
                 twins.setdefault(leader.rule.id, []).append(runtime)
         self._followers = {rt.rule.id for group in twins.values() for rt in group}

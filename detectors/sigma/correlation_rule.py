@@ -101,6 +101,9 @@ class CompiledCorrelation:
     satisfied: Satisfied | None
     """temporal: whether the positions that matched within the window meet the condition."""
     fingerprint: str
+    shape: str = ""
+    """The fingerprint without the referenced rules' ids: equal for copies of a
+    correlation (and its base rules) under other ids, which can share one window."""
 
     def make_table(
         self, max_groups: int, sink: EvictionSink, context: ContextFn
@@ -195,6 +198,10 @@ def _compile(rule: SigmaCorrelationRule, done: dict[str, CompiledCorrelation]) -
     fingerprint = repr(
         (rule.type.name, rule.timespan.seconds, group_by, condition_text, parts)
     )
+    shape = repr(
+        (rule.type.name, rule.timespan.seconds, group_by, condition_text,
+         [part[1:] for part in parts])
+    )
     done[rid] = CompiledCorrelation(
         id=rid,
         ref=RuleRef(
@@ -217,6 +224,7 @@ def _compile(rule: SigmaCorrelationRule, done: dict[str, CompiledCorrelation]) -
         condition=cond,
         satisfied=_temporal_test(rule),
         fingerprint=fingerprint,
+        shape=shape,
     )
     return fingerprint
 
@@ -256,7 +264,9 @@ def _field_for(rule: SigmaCorrelationRule, name: str, ref: SigmaRuleReference) -
 
 def _base_fingerprint(rule: SigmaRule) -> str:
     """What decides which events a base rule matches (its metadata does not count)."""
-    parts = {"logsource": rule.logsource.to_dict(), "detection": rule.detection.to_dict()}
+    logsource = rule.logsource.to_dict()
+    logsource.pop("source", None)  # where the rule was read from (file:line) is no part of it
+    parts = {"logsource": logsource, "detection": rule.detection.to_dict()}
     return json.dumps(parts, sort_keys=True, default=str)
 
 

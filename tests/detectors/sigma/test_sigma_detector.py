@@ -242,6 +242,11 @@ level: high"""
 def test_identical_correlations_under_other_ids_share_one_window(tmp_path: Path) -> None:
     """A pack loaded twice under new ids: one window counts, every copy alerts."""
     det = detector(tmp_path, _pack_copy(1), _pack_copy(2), _pack_copy(3))
+    correlations = det._engine.correlations if det._engine else None
+    assert correlations is not None
+    # Only the first copy's base rule is fed; the others are neither fed nor alert alone.
+    assert correlations.base_ids() == {"00000001-aaaa-4aaa-8aaa-000000000001"}
+    assert len(correlations.suppressed_ids()) == 3
     alerts = det.process(failures(3))
     assert sorted(a.rule.id for a in alerts) == [
         f"0000000{n}-bbbb-4bbb-8bbb-00000000000{n}" for n in (1, 2, 3)]
