@@ -71,12 +71,8 @@ detect) and the own time per file.
 from __future__ import annotations
 
 import argparse
-import cProfile
-import gzip
 import json
 import os
-import pstats
-import random
 import re
 import resource
 import shutil
@@ -84,14 +80,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -99,294 +90,19 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
 from crowdsec.peer import NotRunnable, Peer  # noqa: E402
-from gen_nginx import AGENTS, PAGES, PROBES  # noqa: E402
 
 PACK = ROOT / "rules" / "sigma"
-CORPUS = HERE / "corpus"
 F2B_DIR = Path("/etc/fail2ban/filter.d")
 F2B_MAIN = "nginx-botsearch"
 F2B_SET = ("nginx-botsearch", "nginx-bad-request", "apache-badbots", "php-url-fopen")
-BATCH = 2000
-COPY_NS = uuid.UUID("6f0b1d2c-4e1a-4c55-9a51-2b7d0c0e5a10")
 GOAL_RATE = 50_000
 GOAL_10X = 2.0
 
-# ---------------------------------------------------------------------------------------
-# input
-
-
-COMBINED = re.compile(
-    r'^(?P<ip>\S+) \S+ (?P<user>\S+) \[(?P<time>[^\]]+)\] "(?P<req>(?:[^"\\]|\\.)*)" '
-    r'(?P<status>\d{3}) (?P<size>\S+)(?: "(?P<ref>(?:[^"\\]|\\.)*)" "(?P<ua>(?:[^"\\]|\\.)*)")?'
-)
-LINE = re.compile(r"^(?P<ip>\S+) (?P<who>\S+ \S+) \[(?P<time>[^\]]+)\] (?P<rest>.*)$")
-STAMP = "%d/%b/%Y:%H:%M:%S %z"
-TZ = timezone(timedelta(hours=7))
-DAY0 = datetime(2026, 11, 20, 0, 0, 0, tzinfo=TZ).timestamp()
-DAY = 86_400.0
-BURST_EVERY, BURST_LEN = 10_000, 60
-ATTACK_SHARE, LOOKALIKE_SHARE = 0.015, 0.005
-
-Item = tuple[float, int, str, str, str]
-"""(time, sequence, address, "ident user", the rest of the line after the timestamp)"""
-
-
-@dataclass
-class Mix:
-    lines: int = 0
-    benign: int = 0
-    lookalike: int = 0
-    attack: int = 0
-    probe: int = 0
-    clients: int = 0
-    sources: dict[str, str] = field(default_factory=dict)
-
-
-def _open_text(path: Path) -> Iterator[str]:
-    if path.suffix == ".gz":
-        with gzip.open(path, "rt", encoding="utf-8", errors="replace") as fh:
-            yield from fh
-    else:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            yield from fh
-
-
-def _corpus(pattern: str) -> tuple[list[tuple[float, str, str, str]], str]:
-    """Lines of bench/corpus/<pattern> as (epoch, address, "ident user", rest), sorted."""
-    out: list[tuple[float, str, str, str]] = []
-    names = []
-    if CORPUS.is_dir():
-        for path in sorted(CORPUS.glob(pattern)):
-            names.append(path.name)
-            for line in _open_text(path):
-                m = LINE.match(line.rstrip("\n"))
-                if m is None:
-                    continue
-                try:
-                    t = datetime.strptime(m["time"], STAMP).timestamp()
-                except ValueError:
-                    continue
-                out.append((t, m["ip"], m["who"], m["rest"]))
-    out.sort(key=lambda x: x[0])
-    return out, ", ".join(f"bench/corpus/{n}" for n in names)
-
-
-def _sample_lines(key: str) -> list[tuple[str, str]]:
-    """("ident user", rest) of the ``match`` (attacks) or ``nomatch`` (look-alikes) nginx
-    lines of the rule samples."""
-    out: list[tuple[str, str]] = []
-    for path in sorted(PACK.rglob("*.samples.y*ml")):
-        try:
-            docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
-        except (OSError, yaml.YAMLError):
-            continue
-        for doc in docs:
-            if not isinstance(doc, dict) or doc.get("format") not in ("nginx", "apache"):
-                continue
-            for item in doc.get(key) or []:
-                m = LINE.match(item.strip()) if isinstance(item, str) else None
-                if m is not None and COMBINED.match(item.strip()):
-                    out.append((m["who"], m["rest"]))
-    return out
-
-
-def _remap(ip: str, copy: int) -> str:
-    """Another host of the same network for each copy (copy 0: the address itself)."""
-    if copy == 0:
-        return ip
-    if ":" in ip:
-        head, _, last = ip.rpartition(":")
-        return f"{head}:{(int(last or '0', 16) + copy * 4099) % 65536:x}"
-    parts = ip.split(".")
-    if len(parts) != 4 or not all(x.isdigit() for x in parts):
-        return ip
-    a, b, c, d = (int(x) for x in parts)
-    return f"{a}.{b}.{(c + 17 * copy) % 256}.{(d - 1 + 101 * copy) % 254 + 1}"
-
-
-def _synthetic_benign(rnd: random.Random, n: int, t0: float, span: float) -> list[Item]:
-    refs = ["https://pemkab.example.go.id/", "-", "https://www.google.com/"]
-    blocks = [(36, 72), (36, 81), (114, 5), (180, 241), (182, 253), (103, 10), (125, 160)]
-    clients = [f"{a}.{b}.{rnd.randint(0, 255)}.{rnd.randint(1, 254)}"
-               for a, b in (rnd.choice(blocks) for _ in range(4000))]
-    weights = [1.0 / (i + 1) ** 0.8 for i in range(len(clients))]  # a few busy clients
-    out: list[Item] = []
-    for i, ip in enumerate(rnd.choices(clients, weights, k=n)):
-        page = rnd.choice(PAGES)
-        status = 200 if rnd.random() < 0.95 else rnd.choice([301, 304, 404])
-        rest = (f'"GET {page} HTTP/1.1" {status} {rnd.randint(200, 120_000)} '
-                f'"{rnd.choice(refs)}" "{rnd.choice(AGENTS[:3])}"')
-        out.append((t0 + span * i / max(n, 1), 0, ip, "- -", rest))
-    return out
-
-
-def generate(path: Path, lines: int, seed: int = 7) -> Mix:
-    """Write the benchmark log; see the module docstring for the mix."""
-    rnd = random.Random(seed)
-    mix = Mix(lines=lines)
-    bursts = max(1, lines // BURST_EVERY) if lines >= 2 * BURST_LEN else 0
-    mix.probe = bursts * BURST_LEN
-    mix.attack = round(lines * ATTACK_SHARE)
-    lookalikes = _sample_lines("nomatch")
-    mix.lookalike = round(lines * LOOKALIKE_SHARE) if lookalikes else 0
-    mix.benign = lines - mix.probe - mix.attack - mix.lookalike
-    items: list[Item] = []
-
-    benign, names = _corpus("benign*.log*")
-    if benign:
-        # the corpus day overlaid on itself as often as needed, each copy with its own
-        # visitors (addresses moved within their network), shifted by a few seconds
-        shift = DAY0 - benign[0][0]
-        copy = 0
-        while len(items) < mix.benign:
-            for t, ip, who, rest in benign[: mix.benign - len(items)]:
-                items.append((t + shift + 7.3 * copy, 0, _remap(ip, copy), who, rest))
-            copy += 1
-        mix.sources["benign"] = f"{names} x{copy}"
-        t0 = items[0][0]
-        span = max(60.0, max(x[0] for x in items) - t0)
-    else:
-        t0, span = DAY0, max(60.0, min(DAY, mix.benign / 3.5))
-        items = _synthetic_benign(rnd, mix.benign, t0, span)
-        mix.sources["benign"] = "bench/gen_nginx.py pages"
-    clients = sorted({x[2] for x in items})
-    mix.clients = len(clients)
-
-    for _ in range(mix.lookalike):
-        who, rest = rnd.choice(lookalikes)
-        items.append((t0 + rnd.random() * span, 0, rnd.choice(clients), who, rest))
-    mix.sources["lookalike"] = "rule samples (nomatch)"
-
-    attacks, names = _corpus("attack*.log*")
-    if attacks:
-        a0, a_span = attacks[0][0], max(1.0, attacks[-1][0] - attacks[0][0])
-        for i in range(mix.attack):
-            p, j = divmod(i, len(attacks))
-            t, ip, who, rest = attacks[j]
-            when = t0 + (t - a0) / a_span * span * 0.98 + 11.0 * p
-            items.append((when, 0, _remap(ip, p), who, rest))
-        mix.sources["attack"] = names
-    else:
-        samples = _sample_lines("match")
-        for _ in range(mix.attack if samples else 0):
-            who, rest = rnd.choice(samples)
-            ip = f"203.0.113.{rnd.randint(1, 254)}"
-            items.append((t0 + rnd.random() * span, 0, ip, who, rest))
-        mix.sources["attack"] = "rule samples (match)"
-
-    for b in range(bursts):  # a scanner: 60 404 probes from one address in ~30 s
-        ip = f"198.51.100.{b % 254 + 1}"
-        start = t0 + span * (b + 0.5) / bursts
-        for k in range(BURST_LEN):
-            rest = (f'"GET {rnd.choice(PROBES)}?{k} HTTP/1.1" 404 153 "-" "{AGENTS[3]}"')
-            items.append((start + k * 0.5, 0, ip, "- -", rest))
-
-    items = [(t, i, ip, who, rest) for i, (t, _, ip, who, rest) in enumerate(items)]
-    items.sort()
-    stamps: dict[int, str] = {}
-    with open(path, "w", encoding="utf-8") as fh:
-        for t, _, ip, who, rest in items:
-            sec = int(t)
-            stamp = stamps.get(sec)
-            if stamp is None:
-                stamp = stamps[sec] = datetime.fromtimestamp(sec, TZ).strftime(STAMP)
-            fh.write(f"{ip} {who} [{stamp}] {rest}\n")
-    return mix
-
-
-# ---------------------------------------------------------------------------------------
-# the 10x pack
-
-
-def _rule_files(src: Path) -> Iterator[Path]:
-    for p in sorted(src.rglob("*")):
-        if p.suffix in (".yml", ".yaml") and not p.name.endswith((".samples.yml",
-                                                                  ".samples.yaml")):
-            yield p
-
-
-def _docs(path: Path) -> list[Any]:
-    return list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
-
-
-def _first_field(detection: dict[str, Any]) -> str | None:
-    for key, value in detection.items():
-        if key in ("condition", "timeframe"):
-            continue
-        items = value if isinstance(value, list) else [value]
-        for item in items:
-            if isinstance(item, dict):
-                for fname in item:
-                    return str(fname).split("|", 1)[0]
-    return None
-
-
-def _distinct(doc: dict[str, Any], k: int) -> None:
-    """Make the detection differ from the original's without changing what it matches."""
-    det = doc.get("detection")
-    if not isinstance(det, dict) or "condition" not in det:
-        return
-    sel = f"bench_copy{k}"
-    marker = f"ronda-bench-never-{k}-{uuid.uuid5(COPY_NS, str(doc.get('id')))}"
-    fname = _first_field(det)
-    det[sel] = {f"{fname}|contains": marker} if fname else [marker]
-    cond = det["condition"]
-    if isinstance(cond, list):
-        det["condition"] = [f"({c}) and not {sel}" for c in cond]
-    else:
-        det["condition"] = f"({cond}) and not {sel}"
-
-
-def make_pack(src: Path, dst: Path, copies: int, distinct: bool = False) -> int:
-    """``copies`` copies of the rule pack under ``src`` in ``dst``; returns rule documents
-    written. Copy 0 is verbatim (unless ``distinct``)."""
-    files = [(p, _docs(p)) for p in _rule_files(src)]
-    written = 0
-    for k in range(copies):
-        ids: dict[str, str] = {}
-        names: dict[str, str] = {}
-        for _, docs in files:
-            for d in docs:
-                if isinstance(d, dict):
-                    if d.get("id") is not None:
-                        ids[str(d["id"])] = str(uuid.uuid5(COPY_NS, f"{k}:{d['id']}"))
-                    if d.get("name"):
-                        names[str(d["name"])] = f"{d['name']}_copy{k}"
-        for path, docs in files:
-            out = dst / f"copy{k:02d}" / path.relative_to(src)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            if k == 0 and not distinct:
-                shutil.copy(path, out)
-                written += sum(1 for d in docs if isinstance(d, dict))
-                continue
-            new_docs = []
-            for d in docs:
-                if not isinstance(d, dict):
-                    new_docs.append(d)
-                    continue
-                d = json.loads(json.dumps(d, default=str))  # a deep copy, dates as text
-                if k:
-                    if d.get("id") is not None:
-                        d["id"] = ids[str(d["id"])]
-                    if d.get("name"):
-                        d["name"] = names[str(d["name"])]
-                    if isinstance(d.get("title"), str):
-                        d["title"] = f"{d['title']} [copy {k}]"
-                    d.pop("related", None)
-                    for holder in (d.get("correlation"), d.get("filter")):
-                        if isinstance(holder, dict) and isinstance(holder.get("rules"), list):
-                            holder["rules"] = [ids.get(str(r), names.get(str(r), r))
-                                               for r in holder["rules"]]
-                    if isinstance(d.get("rules"), list):  # spec-1 style filter
-                        d["rules"] = [ids.get(str(r), names.get(str(r), r)) for r in d["rules"]]
-                if distinct:
-                    _distinct(d, k)
-                new_docs.append(d)
-                written += 1
-            out.write_text(yaml.safe_dump_all(new_docs, sort_keys=False, allow_unicode=True,
-                                              width=1000), encoding="utf-8")
-    return written
-
+# The input log, the 10x pack and the in-process pass live in sigma_input.py,
+# sigma_pack.py and sigma_inprocess.py.
+from sigma_inprocess import BATCH, inprocess  # noqa: E402
+from sigma_input import COMBINED, generate  # noqa: E402,F401
+from sigma_pack import make_pack  # noqa: E402
 
 # ---------------------------------------------------------------------------------------
 # runs
@@ -462,94 +178,6 @@ class Best:
 
 
 # in-process -------------------------------------------------------------------------------
-
-
-def inprocess(cfg: Path, log: Path, repeat: int, profile: bool) -> dict[str, Any]:
-    """Runs in its own interpreter (see run_inprocess): build the detector, parse, detect.
-    Best of ``repeat`` for each phase, wall and CPU; then, with ``profile``, one more
-    parse + detect pass under cProfile."""
-    from ronda.clock import EventClock
-    from ronda.config import load_config
-    from ronda.daemon.build import build, make_context
-    from ronda.daemon.common import setup_logging
-    from sensor.parsers import make_parser
-
-    text = log.read_text(encoding="utf-8").splitlines()
-    inf = float("inf")
-    best: dict[str, Any] = {f"{p}_{u}": inf for p in ("load", "parse", "detect")
-                            for u in ("s", "cpu")}
-    hot: dict[str, Any] = {}
-    perf, cpu = time.perf_counter, time.process_time
-    for i in range(repeat + (1 if profile else 0)):
-        loaded = load_config(cfg, display=str(cfg), sets=())
-        logger = setup_logging("warning")
-        clock = EventClock()
-        ctx = make_context(loaded, clock, logger, cfg.parent / "state")
-        w0, c0 = perf(), cpu()
-        comps = build(loaded, ctx, with_sources=False, with_responders=False)
-        load = (perf() - w0, cpu() - c0)
-        (det,) = comps.detectors
-        parser = make_parser("nginx", clock)
-        prof = cProfile.Profile() if profile and i == repeat else None
-        if prof is not None:
-            prof.enable()
-        # batch by batch, as the pipeline does (holding every event of the file at once
-        # would make the garbage collector, not the parser, the cost of parsing)
-        parse = [0.0, 0.0]
-        detect = [0.0, 0.0]
-        alerts = events = 0
-        for j in range(0, len(text), BATCH):
-            w0, c0 = perf(), cpu()
-            batch = [e for e in map(parser, text[j:j + BATCH]) if e is not None]
-            w1, c1 = perf(), cpu()
-            if batch:
-                clock.observe(max(e.timestamp for e in batch))
-                alerts += len(det.process(batch))
-            w2, c2 = perf(), cpu()
-            parse[0] += w1 - w0
-            parse[1] += c1 - c0
-            detect[0] += w2 - w1
-            detect[1] += c2 - c1
-            events += len(batch)
-        if prof is not None:
-            prof.disable()
-            hot = _hotspots(prof)
-            continue
-        for name, (wall, used) in (("load", load), ("parse", parse), ("detect", detect)):
-            best[f"{name}_s"] = min(best[f"{name}_s"], wall)
-            best[f"{name}_cpu"] = min(best[f"{name}_cpu"], used)
-        best["alerts"] = alerts
-        best["events"] = events
-        best["rules"] = len(det.rule_info())
-    best["lines"] = len(text)
-    best["hotspots"] = hot
-    return best
-
-
-def _short(filename: str) -> str:
-    for base in (str(ROOT) + os.sep, sys.prefix + os.sep, sys.base_prefix + os.sep):
-        if filename.startswith(base):
-            return filename[len(base):]
-    return filename
-
-
-def _hotspots(prof: cProfile.Profile, top: int = 15) -> dict[str, Any]:
-    """The functions and the files with the largest own time, as shares of the profile."""
-    raw: dict[Any, Any] = pstats.Stats(prof).stats  # type: ignore[attr-defined]
-    rows: list[tuple[str, float, float]] = []
-    per_file: dict[str, float] = {}
-    for (filename, line, func), (_cc, _nc, tt, ct, _callers) in raw.items():
-        name = _short(filename)
-        rows.append((f"{name}:{line}:{func}", tt, ct))
-        key = name if name.startswith(("detectors", "ronda", "sensor")) else "(other)"
-        if filename == "~":
-            key = "(builtins)"
-        per_file[key] = per_file.get(key, 0.0) + tt
-    total = sum(r[1] for r in rows) or 1.0
-    rows.sort(key=lambda r: r[1], reverse=True)
-    files = sorted(per_file.items(), key=lambda kv: kv[1], reverse=True)
-    return {"functions": [(n, tt / total, ct / total) for n, tt, ct in rows[:top]],
-            "files": [(n, tt / total) for n, tt in files[:10]]}
 
 
 def run_inprocess(cfg: Path, log: Path, repeat: int, profile: bool) -> dict[str, Any]:

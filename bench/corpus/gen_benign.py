@@ -61,6 +61,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import random
+import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -72,227 +73,22 @@ SITE = f"https://{HOST}"
 DAY = datetime(2026, 11, 19, 0, 0, 0, tzinfo=timezone(timedelta(hours=7)))
 DEFAULT_OUT = Path(__file__).with_name("benign_gov.log.gz")
 
-# ---------------------------------------------------------------------------------------
-# User agents
-# ---------------------------------------------------------------------------------------
-ANDROID_MODELS = ["SM-A155F", "SM-A556E", "SM-A057F", "SM-A145F", "CPH2591", "CPH2565",
-                  "V2247", "V2332", "23124RN87G", "2312DRAABG", "RMX3830", "RMX3710",
-                  "Infinix X6528", "TECNO BG6", "22120RN86G", "SM-S921B", "2201117TG"]
-CHROME_VERS = ["129.0.6668.100", "130.0.6723.102", "130.0.6723.117", "131.0.6778.39",
-               "131.0.6778.69", "131.0.6778.81"]
-
-
-def ua_android(r: random.Random) -> str:
-    v = r.choice(CHROME_VERS).split(".")[0]
-    return (f"Mozilla/5.0 (Linux; Android {r.choice(['11', '12', '13', '14', '14', '15'])}; "
-            f"{r.choice(ANDROID_MODELS)}) AppleWebKit/537.36 (KHTML, like Gecko) "
-            f"Chrome/{v}.0.0.0 Mobile Safari/537.36")
-
-
-def ua_samsung(r: random.Random) -> str:
-    return ("Mozilla/5.0 (Linux; Android 14; SAMSUNG SM-A556E) AppleWebKit/537.36 (KHTML, like "
-            f"Gecko) SamsungBrowser/{r.choice(['25.0', '26.0', '27.0'])} Chrome/121.0.0.0 "
-            "Mobile Safari/537.36")
-
-
-def ua_iphone(r: random.Random) -> str:
-    ios = r.choice(["17_6_1", "18_0_1", "18_1", "18_1_1"])
-    return (f"Mozilla/5.0 (iPhone; CPU iPhone OS {ios} like Mac OS X) AppleWebKit/605.1.15 "
-            f"(KHTML, like Gecko) Version/{ios.split('_')[0]}.0 Mobile/15E148 Safari/604.1")
-
-
-def ua_fb_inapp(r: random.Random) -> str:
-    return (f"Mozilla/5.0 (Linux; Android 13; {r.choice(ANDROID_MODELS)} Build/TP1A.220624.014; "
-            "wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/130.0.6723.102 "
-            "Mobile Safari/537.36 [FB_IAB/FB4A;FBAV/487.0.0.40.109;]")
-
-
-def ua_instagram(r: random.Random) -> str:
-    return ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
-            "(KHTML, like Gecko) Mobile/22B83 Instagram 356.0.0.25.109 (iPhone14,7; iOS 18_1; "
-            "id_ID; id; scale=3.00; 1170x2532; 658741369)")
-
-
-def ua_opera_mini(r: random.Random) -> str:
-    return ("Opera/9.80 (Android; Opera Mini/76.0.2254/191.303; U; id) Presto/2.12.423 "
-            "Version/12.16")
-
-
-def ua_windows(r: random.Random) -> str:
-    v = r.choice(CHROME_VERS).split(".")[0]
-    if r.random() < 0.3:
-        return (f"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like "
-                f"Gecko) Chrome/{v}.0.0.0 Safari/537.36 Edg/{v}.0.0.0")
-    if r.random() < 0.15:
-        return ("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:132.0) Gecko/20100101 "
-                "Firefox/132.0")
-    return (f"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-            f"Chrome/{v}.0.0.0 Safari/537.36")
-
-
-def ua_mac(r: random.Random) -> str:
-    return ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like "
-            "Gecko) Version/18.1 Safari/605.1.15")
-
-
-MOBILE_UAS = [(ua_android, 55), (ua_samsung, 8), (ua_iphone, 12), (ua_fb_inapp, 9),
-              (ua_instagram, 4), (ua_opera_mini, 2)]
-DESKTOP_UAS = [(ua_windows, 85), (ua_mac, 15)]
-
-# (name, weight, user agents, address ranges as (prefix, third-octet range or None))
-CRAWLERS = [
-    ("googlebot", 30, ["Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
-                       "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) "
-                       "AppleWebKit/537.36 "
-                       "(KHTML, like Gecko) Chrome/131.0.6778.69 Mobile Safari/537.36 (compatible; "
-                       "Googlebot/2.1; +http://www.google.com/bot.html)",
-                       "Googlebot-Image/1.0"], ["66.249.{64-79}.{1-254}"]),
-    ("bingbot", 10, ["Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
-                     "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; bingbot/2.0; "
-                     "+http://www.bing.com/bingbot.htm) Chrome/116.0.1938.76 Safari/537.36"],
-     ["40.77.167.{1-254}", "157.55.39.{1-254}", "207.46.13.{1-254}"]),
-    ("yandex", 4, ["Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)"],
-     ["213.180.203.{1-254}", "5.255.253.{1-254}"]),
-    ("applebot", 3, ["Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, "
-                     "like Gecko) Version/17.4 Safari/605.1.15 (Applebot/0.1; "
-                     "+http://www.apple.com/go/applebot)"], ["17.241.{219-227}.{1-254}"]),
-    ("petalbot", 6, ["Mozilla/5.0 (Linux; Android 7.0;) AppleWebKit/537.36 (KHTML, like Gecko) "
-                     "Mobile Safari/537.36 (compatible; PetalBot;+https://webmaster.petalsearch.com/site/petalbot)"],
-     ["114.119.{128-159}.{1-254}"]),
-    ("bytespider", 6, ["Mozilla/5.0 (Linux; Android 5.0) AppleWebKit/537.36 (KHTML, like Gecko) "
-                       "Mobile Safari/537.36 (compatible; Bytespider; "
-                       "spider-feedback@bytedance.com)"],
-     ["47.128.{16-127}.{1-254}"]),
-    ("ahrefs", 4, ["Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)"],
-     ["54.36.148.{1-254}", "5.39.1.{1-254}"]),
-    ("semrush", 3, ["Mozilla/5.0 (compatible; SemrushBot/7~bl; +http://www.semrush.com/bot.html)"],
-     ["185.191.171.{1-254}"]),
-    ("duckduckbot", 1, ["DuckDuckBot/1.1; (+http://duckduckgo.com/duckduckbot.html)"],
-     ["20.191.45.{200-215}"]),
-    ("gptbot", 2, ["Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; "
-                   "+https://openai.com/gptbot)"], ["20.171.207.{1-254}"]),
-    ("facebook", 6, ["facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
-                     "meta-externalagent/1.1 (+https://developers.facebook.com/docs/sharing/webmasters/crawler)"],
-     ["69.171.{224-255}.{1-254}", "173.252.{64-127}.{1-254}", "31.13.{96-127}.{1-254}"]),
-    ("telegram", 1, ["TelegramBot (like TwitterBot)"], ["149.154.161.{1-254}"]),
-    ("twitter", 1, ["Twitterbot/1.0"], ["199.16.157.{1-254}"]),
-]
-
-# ---------------------------------------------------------------------------------------
-# Site content
-# ---------------------------------------------------------------------------------------
-NEWS_SLUGS = [
-    "rapat-koordinasi-percepatan-penurunan-stunting-tingkat-kabupaten",
-    "bupati-resmikan-mal-pelayanan-publik-kabupaten-sukamaju",
-    "diskominfo-gelar-pelatihan-literasi-digital-bagi-asn",
-    "pemkab-sukamaju-raih-opini-wtp-ke-sepuluh-kali-berturut-turut",
-    "jadwal-pelayanan-kb-gratis-di-puskesmas-se-kabupaten",
-    "satgas-berantas-judi-online-blokir-ratusan-situs-slot",
-    "sosialisasi-bahaya-judi-online-dan-pinjol-di-sma-negeri-1",
-    "diskominfo-ajukan-takedown-konten-judi-online-ke-komdigi",
-    "pengumuman-hasil-seleksi-administrasi-pppk-tahun-2026",
-    "lowongan-tenaga-pendukung-command-center-2026",
-    "peringatan-hari-pahlawan-10-november-di-alun-alun",
-    "musrenbang-kecamatan-tahun-2027-dimulai-pekan-depan",
-    "vaksinasi-polio-serentak-sasar-12-ribu-balita",
-    "pasar-murah-jelang-natal-dan-tahun-baru-digelar-di-6-kecamatan",
-    "banjir-rob-di-pesisir-utara-warga-diminta-waspada",
-    "penyaluran-blt-dana-desa-tahap-iv-tuntas",
-    "launching-aplikasi-srikandi-untuk-tata-naskah-dinas-elektronik",
-    "smart-city-sukamaju-masuk-10-besar-nasional",
-    "wifi-gratis-di-taman-kota-dan-ruang-terbuka-publik",
-    "jumat-bersih-serentak-di-lingkungan-pemkab",
-    "festival-budaya-dan-kuliner-nusantara-2026",
-    "rsud-buka-layanan-poli-jantung-dan-cathlab",
-    "pelantikan-pejabat-administrator-dan-pengawas",
-    "uji-publik-rancangan-rtrw-2025-2045",
-    "kominfo-imbau-warga-waspada-penipuan-mengatasnamakan-pejabat",
-    "perbup-nomor-12-tahun-2026-tentang-tarif-retribusi",
-    "data-select-committee-dprd-kunjungi-diskominfo",
-    "pembangunan-jalan-kabupaten-ruas-cibadak-sukaraja-rampung",
-    "ppid-sukamaju-raih-predikat-informatif-dari-komisi-informasi",
-    "operasi-pasar-beras-spphp-bulog",
-    "lomba-inovasi-pelayanan-publik-opd-2026",
-    "tim-sar-gabungan-evakuasi-korban-longsor",
-    "harga-cabai-dan-bawang-merah-stabil-jelang-akhir-tahun",
-    "pendaftaran-beasiswa-mahasiswa-berprestasi-dibuka",
-    "hari-santri-nasional-upacara-di-pendopo-kabupaten",
-    "gerakan-tanam-pohon-sejuta-bibit",
-    "pemkab-dan-polres-gelar-razia-judi-togel-dan-miras",
-    "literasi-digital-cegah-anak-terjerat-judi-online",
-    "festival-layang-layang-di-pantai-selatan",
-    "posyandu-remaja-diluncurkan-di-kecamatan-sukamaju",
-]
-PAGES = ["/", "/berita/", "/profil/visi-misi/", "/profil/struktur-organisasi/",
-         "/profil/tugas-pokok-dan-fungsi/", "/ppid/", "/ppid/informasi-berkala/",
-         "/ppid/informasi-serta-merta/", "/ppid/informasi-setiap-saat/",
-         "/ppid/permohonan-informasi/", "/ppid/daftar-informasi-publik-2026/",
-         "/layanan/pengaduan/", "/layanan/command-center/", "/layanan/wifi-publik/",
-         "/layanan/tanda-tangan-elektronik/", "/layanan/pembuatan-subdomain/",
-         "/agenda/", "/galeri/", "/galeri/video/", "/pengumuman/", "/kontak/",
-         "/data/statistik-sektoral/", "/data/satu-data-sukamaju/", "/unduhan/",
-         "/standar-pelayanan/", "/maklumat-pelayanan/", "/survei-kepuasan-masyarakat/"]
-CATEGORIES = ["berita", "pengumuman", "artikel", "kegiatan-opd", "siaran-pers", "infografis"]
-TAGS = ["kominfo", "stunting", "pelayanan-publik", "cpns", "pppk", "literasi-digital",
-        "judi-online", "smart-city", "bupati", "dprd", "kesehatan", "pendidikan", "bansos"]
-SEARCHES = [
-    "jadwal posyandu", "cara membuat ktp elektronik", "syarat pembuatan akta kelahiran",
-    "lowongan kerja 2026", "hasil seleksi pppk", '"pengumuman cpns"', "jum'at bersih",
-    "tilawah Qur'an", "RTRW 2025-2045", "perbup no. 12 tahun 2026", "dana desa (DD) tahap II",
-    "UMK 2027", "bansos & PKH", "sk bupati: penetapan", "laporan keuangan 2025",
-    "apbd-p 2026", "parkir alun-alun", "judi online", "satgas judi online", "pinjol ilegal",
-    "wifi gratis taman kota", "nomor whatsapp pengaduan", "kode pos kecamatan",
-    "peta rawan banjir", "rumah sakit umum daerah", "100% vaksinasi", "harga cabai hari ini",
-    "#BanggaBuatanIndonesia", "e-KTP / KIA", "sd negeri 1 sukamaju", "beasiswa s1",
-    "ppid", "permohonan informasi", "struktur organisasi", "kepala dinas", "pelantikan",
-    "bupati", "command center", "cctv", "tte", "srikandi", "sp4n lapor", "stunting",
-    "open data", "select committee", "update covid", "50% diskon pbb", "pbb-p2 2026",
-    "pajak kendaraan", "formulir keberatan", "rekap data penduduk 2025", "\"satu data\"",
-    "Rp 1.000.000", "smk n 2", "kp. baru rt 03/rw 05", "layanan 24/7", "o'ong",
-    "renstra 2025-2029", "lakip 2025", "kecamatan sukaraja", "desa wisata", "cek bansos",
-]
-DOCS = ["Laporan Keuangan 2025.pdf", "LAKIP Diskominfo 2025.pdf", "Renstra 2025-2029.pdf",
-        "SK-Bupati-No.-12-Tahun-2026-(1).pdf", "Perbup_Nomor_5_Tahun_2026.pdf",
-        "Daftar Informasi Publik 2026.xlsx", "Formulir Permohonan Informasi.docx",
-        "Standar Pelayanan PPID.pdf", "Hasil Seleksi Administrasi PPPK 2026.pdf",
-        "Data Statistik Sektoral 2025.zip", "Materi Literasi Digital - Sesi 2.pptx",
-        "Rekap IKM Triwulan III 2026.pdf", "Pengumuman_Lelang_No.027-2026.pdf"]
-WP_ASSETS = [
-    "/wp-content/themes/sukamaju/style.css?ver=2.4.1",
-    "/wp-content/themes/sukamaju/assets/css/main.min.css?ver=2.4.1",
-    "/wp-content/themes/sukamaju/assets/js/app.min.js?ver=2.4.1",
-    "/wp-content/themes/sukamaju/assets/fonts/poppins-v22-latin-regular.woff2",
-    "/wp-content/themes/sukamaju/assets/fonts/poppins-v22-latin-600.woff2",
-    "/wp-content/themes/sukamaju/assets/img/logo-kabupaten.png",
-    "/wp-content/themes/sukamaju/assets/img/logo-kominfo.svg",
-    "/wp-includes/js/jquery/jquery.min.js?ver=3.7.1",
-    "/wp-includes/js/jquery/jquery-migrate.min.js?ver=3.4.1",
-    "/wp-includes/css/dist/block-library/style.min.css?ver=6.7.1",
-    "/wp-includes/js/wp-emoji-release.min.js?ver=6.7.1",
-    "/wp-content/plugins/elementor/assets/css/frontend.min.css?ver=3.25.4",
-    "/wp-content/plugins/elementor/assets/js/frontend.min.js?ver=3.25.4",
-    "/wp-content/plugins/contact-form-7/includes/css/styles.css?ver=6.0",
-    "/wp-content/plugins/contact-form-7/includes/js/index.js?ver=6.0",
-    "/wp-content/plugins/wp-statistics/assets/js/tracker.js?ver=14.11.2",
-    "/wp-content/plugins/accessibility-onetap/assets/js/script.min.js?ver=1.9.0",
-    "/wp-content/plugins/google-site-kit/dist/assets/js/googlesitekit-events-provider-contact-form-7-4a1ff0f4d8.js",
-]
-LARAVEL_ASSETS = ["/build/assets/app-4f2a1c9e.js", "/build/assets/app-b81d3f27.css",
-                  "/build/assets/vendor-2c9e11aa.js", "/livewire/livewire.min.js?id=cc800bf4",
-                  "/vendor/filament/filament/app.css?v=3.2.115.0", "/favicon.ico"]
-LARAVEL_PAGES = ["/ppid-online", "/ppid-online/permohonan", "/ppid-online/keberatan",
-                 "/ppid-online/cek-status", "/layanan-publik", "/layanan-publik/izin-reklame",
-                 "/pengumuman", "/pengumuman?page=2", "/pengumuman?search=pppk",
-                 "/agenda-pimpinan?tanggal=2026-11-19", "/survei-ikm"]
-LARAVEL_APIS = ["/api/v1/pengumuman?page={p}&per_page=10", "/api/v1/berita?kategori=umum&page={p}",
-                "/api/v1/agenda?bulan=11&tahun=2026", "/api/v1/statistik/penduduk?kecamatan={k}",
-                "/api/v1/layanan?status=aktif&sort=-updated_at&page={p}",
-                "/api/v1/dokumen?jenis=perbup&tahun=2026&page={p}"]
-KECAMATAN = ["sukamaju", "sukaraja", "cibadak", "mekarsari", "tanjungsari", "karangrejo"]
-REFERRERS_EXT = ["https://www.google.com/", "https://www.google.co.id/", "https://m.facebook.com/",
-                 "https://l.facebook.com/", "https://lm.facebook.com/", "https://www.instagram.com/",
-                 "android-app://com.google.android.gm/", "https://www.bing.com/",
-                 "https://web.whatsapp.com/", "https://t.co/", "android-app://org.telegram.messenger/"]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benign_agents import CRAWLERS, DESKTOP_UAS, MOBILE_UAS, ua_windows  # noqa: E402
+from benign_content import (  # noqa: E402
+    CATEGORIES,
+    DOCS,
+    KECAMATAN,
+    LARAVEL_APIS,
+    LARAVEL_ASSETS,
+    LARAVEL_PAGES,
+    NEWS_SLUGS,
+    PAGES,
+    REFERRERS_EXT,
+    SEARCHES,
+    TAGS,
+    WP_ASSETS,
+)
 
 
 def _expand(rng: str, r: random.Random) -> str:

@@ -1,0 +1,120 @@
+"""What the fictional regency site of the benign corpus holds (see gen_benign.py): news
+slugs, pages, searches in Indonesian, documents, WordPress and Laravel assets, referrers."""
+
+from __future__ import annotations
+
+# ---------------------------------------------------------------------------------------
+# Site content
+# ---------------------------------------------------------------------------------------
+NEWS_SLUGS = [
+    "rapat-koordinasi-percepatan-penurunan-stunting-tingkat-kabupaten",
+    "bupati-resmikan-mal-pelayanan-publik-kabupaten-sukamaju",
+    "diskominfo-gelar-pelatihan-literasi-digital-bagi-asn",
+    "pemkab-sukamaju-raih-opini-wtp-ke-sepuluh-kali-berturut-turut",
+    "jadwal-pelayanan-kb-gratis-di-puskesmas-se-kabupaten",
+    "satgas-berantas-judi-online-blokir-ratusan-situs-slot",
+    "sosialisasi-bahaya-judi-online-dan-pinjol-di-sma-negeri-1",
+    "diskominfo-ajukan-takedown-konten-judi-online-ke-komdigi",
+    "pengumuman-hasil-seleksi-administrasi-pppk-tahun-2026",
+    "lowongan-tenaga-pendukung-command-center-2026",
+    "peringatan-hari-pahlawan-10-november-di-alun-alun",
+    "musrenbang-kecamatan-tahun-2027-dimulai-pekan-depan",
+    "vaksinasi-polio-serentak-sasar-12-ribu-balita",
+    "pasar-murah-jelang-natal-dan-tahun-baru-digelar-di-6-kecamatan",
+    "banjir-rob-di-pesisir-utara-warga-diminta-waspada",
+    "penyaluran-blt-dana-desa-tahap-iv-tuntas",
+    "launching-aplikasi-srikandi-untuk-tata-naskah-dinas-elektronik",
+    "smart-city-sukamaju-masuk-10-besar-nasional",
+    "wifi-gratis-di-taman-kota-dan-ruang-terbuka-publik",
+    "jumat-bersih-serentak-di-lingkungan-pemkab",
+    "festival-budaya-dan-kuliner-nusantara-2026",
+    "rsud-buka-layanan-poli-jantung-dan-cathlab",
+    "pelantikan-pejabat-administrator-dan-pengawas",
+    "uji-publik-rancangan-rtrw-2025-2045",
+    "kominfo-imbau-warga-waspada-penipuan-mengatasnamakan-pejabat",
+    "perbup-nomor-12-tahun-2026-tentang-tarif-retribusi",
+    "data-select-committee-dprd-kunjungi-diskominfo",
+    "pembangunan-jalan-kabupaten-ruas-cibadak-sukaraja-rampung",
+    "ppid-sukamaju-raih-predikat-informatif-dari-komisi-informasi",
+    "operasi-pasar-beras-spphp-bulog",
+    "lomba-inovasi-pelayanan-publik-opd-2026",
+    "tim-sar-gabungan-evakuasi-korban-longsor",
+    "harga-cabai-dan-bawang-merah-stabil-jelang-akhir-tahun",
+    "pendaftaran-beasiswa-mahasiswa-berprestasi-dibuka",
+    "hari-santri-nasional-upacara-di-pendopo-kabupaten",
+    "gerakan-tanam-pohon-sejuta-bibit",
+    "pemkab-dan-polres-gelar-razia-judi-togel-dan-miras",
+    "literasi-digital-cegah-anak-terjerat-judi-online",
+    "festival-layang-layang-di-pantai-selatan",
+    "posyandu-remaja-diluncurkan-di-kecamatan-sukamaju",
+]
+PAGES = ["/", "/berita/", "/profil/visi-misi/", "/profil/struktur-organisasi/",
+         "/profil/tugas-pokok-dan-fungsi/", "/ppid/", "/ppid/informasi-berkala/",
+         "/ppid/informasi-serta-merta/", "/ppid/informasi-setiap-saat/",
+         "/ppid/permohonan-informasi/", "/ppid/daftar-informasi-publik-2026/",
+         "/layanan/pengaduan/", "/layanan/command-center/", "/layanan/wifi-publik/",
+         "/layanan/tanda-tangan-elektronik/", "/layanan/pembuatan-subdomain/",
+         "/agenda/", "/galeri/", "/galeri/video/", "/pengumuman/", "/kontak/",
+         "/data/statistik-sektoral/", "/data/satu-data-sukamaju/", "/unduhan/",
+         "/standar-pelayanan/", "/maklumat-pelayanan/", "/survei-kepuasan-masyarakat/"]
+CATEGORIES = ["berita", "pengumuman", "artikel", "kegiatan-opd", "siaran-pers", "infografis"]
+TAGS = ["kominfo", "stunting", "pelayanan-publik", "cpns", "pppk", "literasi-digital",
+        "judi-online", "smart-city", "bupati", "dprd", "kesehatan", "pendidikan", "bansos"]
+SEARCHES = [
+    "jadwal posyandu", "cara membuat ktp elektronik", "syarat pembuatan akta kelahiran",
+    "lowongan kerja 2026", "hasil seleksi pppk", '"pengumuman cpns"', "jum'at bersih",
+    "tilawah Qur'an", "RTRW 2025-2045", "perbup no. 12 tahun 2026", "dana desa (DD) tahap II",
+    "UMK 2027", "bansos & PKH", "sk bupati: penetapan", "laporan keuangan 2025",
+    "apbd-p 2026", "parkir alun-alun", "judi online", "satgas judi online", "pinjol ilegal",
+    "wifi gratis taman kota", "nomor whatsapp pengaduan", "kode pos kecamatan",
+    "peta rawan banjir", "rumah sakit umum daerah", "100% vaksinasi", "harga cabai hari ini",
+    "#BanggaBuatanIndonesia", "e-KTP / KIA", "sd negeri 1 sukamaju", "beasiswa s1",
+    "ppid", "permohonan informasi", "struktur organisasi", "kepala dinas", "pelantikan",
+    "bupati", "command center", "cctv", "tte", "srikandi", "sp4n lapor", "stunting",
+    "open data", "select committee", "update covid", "50% diskon pbb", "pbb-p2 2026",
+    "pajak kendaraan", "formulir keberatan", "rekap data penduduk 2025", "\"satu data\"",
+    "Rp 1.000.000", "smk n 2", "kp. baru rt 03/rw 05", "layanan 24/7", "o'ong",
+    "renstra 2025-2029", "lakip 2025", "kecamatan sukaraja", "desa wisata", "cek bansos",
+]
+DOCS = ["Laporan Keuangan 2025.pdf", "LAKIP Diskominfo 2025.pdf", "Renstra 2025-2029.pdf",
+        "SK-Bupati-No.-12-Tahun-2026-(1).pdf", "Perbup_Nomor_5_Tahun_2026.pdf",
+        "Daftar Informasi Publik 2026.xlsx", "Formulir Permohonan Informasi.docx",
+        "Standar Pelayanan PPID.pdf", "Hasil Seleksi Administrasi PPPK 2026.pdf",
+        "Data Statistik Sektoral 2025.zip", "Materi Literasi Digital - Sesi 2.pptx",
+        "Rekap IKM Triwulan III 2026.pdf", "Pengumuman_Lelang_No.027-2026.pdf"]
+WP_ASSETS = [
+    "/wp-content/themes/sukamaju/style.css?ver=2.4.1",
+    "/wp-content/themes/sukamaju/assets/css/main.min.css?ver=2.4.1",
+    "/wp-content/themes/sukamaju/assets/js/app.min.js?ver=2.4.1",
+    "/wp-content/themes/sukamaju/assets/fonts/poppins-v22-latin-regular.woff2",
+    "/wp-content/themes/sukamaju/assets/fonts/poppins-v22-latin-600.woff2",
+    "/wp-content/themes/sukamaju/assets/img/logo-kabupaten.png",
+    "/wp-content/themes/sukamaju/assets/img/logo-kominfo.svg",
+    "/wp-includes/js/jquery/jquery.min.js?ver=3.7.1",
+    "/wp-includes/js/jquery/jquery-migrate.min.js?ver=3.4.1",
+    "/wp-includes/css/dist/block-library/style.min.css?ver=6.7.1",
+    "/wp-includes/js/wp-emoji-release.min.js?ver=6.7.1",
+    "/wp-content/plugins/elementor/assets/css/frontend.min.css?ver=3.25.4",
+    "/wp-content/plugins/elementor/assets/js/frontend.min.js?ver=3.25.4",
+    "/wp-content/plugins/contact-form-7/includes/css/styles.css?ver=6.0",
+    "/wp-content/plugins/contact-form-7/includes/js/index.js?ver=6.0",
+    "/wp-content/plugins/wp-statistics/assets/js/tracker.js?ver=14.11.2",
+    "/wp-content/plugins/accessibility-onetap/assets/js/script.min.js?ver=1.9.0",
+    "/wp-content/plugins/google-site-kit/dist/assets/js/googlesitekit-events-provider-contact-form-7-4a1ff0f4d8.js",
+]
+LARAVEL_ASSETS = ["/build/assets/app-4f2a1c9e.js", "/build/assets/app-b81d3f27.css",
+                  "/build/assets/vendor-2c9e11aa.js", "/livewire/livewire.min.js?id=cc800bf4",
+                  "/vendor/filament/filament/app.css?v=3.2.115.0", "/favicon.ico"]
+LARAVEL_PAGES = ["/ppid-online", "/ppid-online/permohonan", "/ppid-online/keberatan",
+                 "/ppid-online/cek-status", "/layanan-publik", "/layanan-publik/izin-reklame",
+                 "/pengumuman", "/pengumuman?page=2", "/pengumuman?search=pppk",
+                 "/agenda-pimpinan?tanggal=2026-11-19", "/survei-ikm"]
+LARAVEL_APIS = ["/api/v1/pengumuman?page={p}&per_page=10", "/api/v1/berita?kategori=umum&page={p}",
+                "/api/v1/agenda?bulan=11&tahun=2026", "/api/v1/statistik/penduduk?kecamatan={k}",
+                "/api/v1/layanan?status=aktif&sort=-updated_at&page={p}",
+                "/api/v1/dokumen?jenis=perbup&tahun=2026&page={p}"]
+KECAMATAN = ["sukamaju", "sukaraja", "cibadak", "mekarsari", "tanjungsari", "karangrejo"]
+REFERRERS_EXT = ["https://www.google.com/", "https://www.google.co.id/", "https://m.facebook.com/",
+                 "https://l.facebook.com/", "https://lm.facebook.com/", "https://www.instagram.com/",
+                 "android-app://com.google.android.gm/", "https://www.bing.com/",
+                 "https://web.whatsapp.com/", "https://t.co/", "android-app://org.telegram.messenger/"]
