@@ -13,6 +13,7 @@ from ronda.component import Source
 from ronda.config import LoadedConfig, load_config
 from ronda.daemon.build import build, make_context
 from ronda.daemon.common import load_from_args, setup_logging
+from ronda.daemon.gctune import tune_gc
 from ronda.daemon.output import Collector, print_table, write_jsonl
 from ronda.daemon.paths import DEFAULT_CONFIG, DEMO_DIR, display_path
 from ronda.errors import InputError
@@ -110,6 +111,7 @@ def replay(loaded: LoadedConfig, specs: list[str], output: str, *, store: bool,
     collector = Collector(ctx)
     pipeline = Pipeline(ctx, loaded.config.pipeline, sources, comps.detectors,
                         [*comps.responders, collector], lossless=True)
+    tune_gc()
     pipeline.start()
     code = pipeline.wait()
     alerts = collector.ordered()

@@ -13,6 +13,7 @@ from ronda.clock import SystemClock
 from ronda.config import parse_listen
 from ronda.daemon.build import build, make_context
 from ronda.daemon.common import load_from_args, setup_logging
+from ronda.daemon.gctune import tune_gc
 from ronda.errors import ConfigError
 from ronda.pipeline.checkpoint import CheckpointStore
 from ronda.pipeline.runtime import Pipeline
@@ -63,6 +64,7 @@ def cmd_run(args: argparse.Namespace) -> int:
              "%d responders, metrics %s, state %s", __version__, ctx.sensor, loaded.display,
              len(comps.sources), len(comps.detectors), rules, len(comps.responders),
              f"http://{cfg.metrics.listen}/metrics" if server else "off", ctx.state_dir)
+    tune_gc()
     pipeline.start()
     code = pipeline.wait()
     if server is not None:

@@ -4,9 +4,9 @@ The kernel writes packets into blocks of a memory-mapped ring (``buffer_size`` b
 blocks of ``block_size``) and hands a block to user space when it is full or
 ``retire_ms`` after its first packet. Each packet carries the kernel's receive timestamp
 (nanoseconds). The reader yields the same records as the capture-file readers —
-``(ts, linktype, buf, offset, caplen, wirelen)`` with ``buf`` the ring itself — so the
-packet engine cannot tell a live packet from a recorded one. A record is valid until the
-next one is asked for: the block goes back to the kernel once all its packets are read.
+``(ts, linktype, buf, offset, caplen, wirelen)`` with ``buf`` a copy of the frame (the
+compiled decoder reads ``bytes``) — so the packet engine cannot tell a live packet from a
+recorded one. A block goes back to the kernel once all its packets are read.
 
 When the ring is full the kernel drops packets and counts them; ``stats()`` reads the
 kernel's counters (``PACKET_STATISTICS``, which reset on every read) and keeps totals.
@@ -149,7 +149,10 @@ class PacketRing:
             for _ in range(num):
                 nxt, sec, nsec, caplen, wirelen, mac = _PKT(mm, p)
                 if not (skip_out and mm[p + _SLL_PKTTYPE] == PACKET_OUTGOING):
-                    yield sec + nsec * 1e-9, lt, mm, p + mac, caplen, wirelen  # type: ignore[misc]
+                    # a copy (one per packet): the block goes back to the kernel below, and
+                    # the compiled decoder reads bytes
+                    q = p + mac
+                    yield sec + nsec * 1e-9, lt, mm[q:q + caplen], 0, caplen, wirelen
                 p += nxt
             self.packets += num
             _STATUS(mm, base + 8, 0)  # TP_STATUS_KERNEL: the block is the kernel's again

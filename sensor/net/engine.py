@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 
-from sensor.net.decode import SKIPPED, Decoder, decoder_for
+from sensor.net.decode import SKIPPED, Decoder, decoder_for, ethernet
 from sensor.net.flows import SWEEP_INTERVAL, FlowTable
 from sensor.net.pcapfile import Record
 
@@ -30,7 +30,6 @@ class PacketEngine:
         """Process every record; every ``tick_every`` packets call ``on_tick(ts)``, and
         stop early when it returns False. Ends with a last tick (the caller flushes)."""
         table = self.table
-        update = table.packet
         errors = self.errors
         skipped = self.skipped
         decoders: dict[int, Decoder] = {}
@@ -44,14 +43,16 @@ class PacketEngine:
                 if lt != last_lt:
                     dec = decoders.get(lt) or decoders.setdefault(lt, decoder_for(lt))
                     last_lt = lt
-                r = dec(buf, off, caplen, wirelen)
+                # (direct calls: compiled, they are native calls, not Python ones)
+                r = ethernet(buf, off, caplen, wirelen) if lt == 1 else dec(buf, off, caplen,
+                                                                           wirelen)
                 if isinstance(r, str):
                     if r in SKIPPED:
                         skipped[r] += 1
                     else:
                         errors[r] += 1
                 else:
-                    update(ts, r)
+                    table.packet(ts, r)
                 n += 1
                 if n >= tick_at:
                     tick_at = n + tick_every

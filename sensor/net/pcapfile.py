@@ -88,6 +88,13 @@ class CaptureReader:
         raise NotACapture(f"{self.path}: not a pcap or pcapng file")
 
 
+def _u32(b: bytes, p: int, big: bool) -> int:
+    """The unsigned 32-bit integer at ``b[p:p + 4]`` (byte by byte: fastest compiled)."""
+    if big:
+        return (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]
+    return (b[p + 3] << 24) | (b[p + 2] << 16) | (b[p + 1] << 8) | b[p]
+
+
 def _classic_records(fh: IO[bytes], head: bytes, errors: Counter[str]) -> Iterator[Record]:
     """Records of a classic pcap file whose first bytes (``head``) were read; closes
     ``fh`` when done."""
@@ -101,7 +108,7 @@ def _classic_records(fh: IO[bytes], head: bytes, errors: Counter[str]) -> Iterat
         if snaplen == 0:
             snaplen = MAX_RECORD
         limit = max(snaplen, MAX_RECORD)
-        unpack = struct.Struct(endian + "IIII").unpack_from
+        big = endian == ">"
         buf = b""
         pos = 0
         while True:
@@ -112,7 +119,10 @@ def _classic_records(fh: IO[bytes], head: bytes, errors: Counter[str]) -> Iterat
             pos = 0
             n = len(buf)
             while pos + 16 <= n:
-                sec, frac, caplen, wirelen = unpack(buf, pos)
+                sec = _u32(buf, pos, big)
+                frac = _u32(buf, pos + 4, big)
+                caplen = _u32(buf, pos + 8, big)
+                wirelen = _u32(buf, pos + 12, big)
                 end = pos + 16 + caplen
                 if caplen > snaplen:
                     if caplen > limit:
