@@ -5,13 +5,15 @@ the raw request target (Suricata normalises it; Ronda does not). ``http.header``
 request header block when the sensor attached it (``ronda.http.request_headers``: every
 ``Name: value\r\n`` line, Authorization and Cookie values redacted, first 4 KiB), else
 rebuilt from the headers the event carries (Host, User-Agent, Referer, Content-Type).
+``http.start`` is the request line, CRLF, that header block and the empty line that ends
+it: the start of the request as it was on the wire (no body).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from detectors.netrules.rule import PAYLOAD
+from detectors.netrules.rule import HTTP_START, PAYLOAD
 from ronda.schema import Event
 
 MAX_BUFFER = 65536
@@ -51,10 +53,12 @@ def event_buffers(event: Event) -> dict[str, bytes]:
         out["http.method"] = _b(method)
         out["http.host"] = _b(host.lower() if isinstance(host, str) else None)
         out["http.user_agent"] = _b(f.get("user_agent.original"))
-        out["http.header"] = _header_block(f)
+        block = out["http.header"] = _header_block(f)
         if isinstance(method, str) and isinstance(uri, str):
             version = f.get("http.version") or "1.1"
-            out["http.request_line"] = _b(f"{method} {uri} HTTP/{version}")
+            line = out["http.request_line"] = _b(f"{method} {uri} HTTP/{version}")
+            if line is not None:
+                out[HTTP_START] = (line + b"\r\n" + (block or b"") + b"\r\n")[:MAX_BUFFER]
     elif ds == "dns":
         out["dns.query"] = _b(f.get("dns.question.name"))
     elif ds == "tls":

@@ -21,11 +21,13 @@ class ContentError(ValueError):
 
 
 class Unsupported(ValueError):
-    """A construct outside the subset; ``keyword`` names it for the skip counts."""
+    """A construct outside the subset; ``keyword`` names it for the skip counts,
+    ``detail`` (optional) says more on the rule's skip line."""
 
-    def __init__(self, keyword: str) -> None:
-        super().__init__(keyword)
+    def __init__(self, keyword: str, detail: str = "") -> None:
+        super().__init__(f"{keyword}: {detail}" if detail else keyword)
         self.keyword = keyword
+        self.detail = detail
 
 
 @dataclass(slots=True)
@@ -140,10 +142,64 @@ def parse_pcre(value: str) -> tuple[Pcre, str | None]:
         else:
             raise ContentError(f"unknown pcre flag {f!r}")
     try:
-        regex = re.compile(body.encode("utf-8", "surrogateescape"), reflags)
+        regex = re.compile(pcre_to_python(body).encode("utf-8", "surrogateescape"), reflags)
     except (re.error, OverflowError, RecursionError) as exc:
-        raise ContentError(f"pcre not supported by Python re: {exc}") from None
+        # valid PCRE can still be outside Python's re (e.g. \\R, \\X, (?|...), recursion)
+        raise Unsupported("pcre syntax", f"Python re cannot compile it: {exc}") from None
     return Pcre(regex, negated, relative, anchored, body), buffer
+
+
+# PCRE escapes with a different spelling in Python's re (outside character classes)
+_PCRE_ESCAPES = {"z": "\\Z", "Z": "(?=\\n?\\Z)", "h": "[\\t\\x20\\xa0]", "e": "\\x1b"}
+
+
+def pcre_to_python(body: str) -> str:
+    """The few PCRE spellings Python's ``re`` has under another name: ``(?<name>``,
+    ``\\k<name>``, ``\\z``, ``\\Z``, ``\\h``, ``\\e``, ``\\x{hh}``."""
+    out: list[str] = []
+    i, n = 0, len(body)
+    in_class = False
+    while i < n:
+        ch = body[i]
+        if ch == "\\" and i + 1 < n:
+            nxt = body[i + 1]
+            if nxt == "x" and i + 2 < n and body[i + 2] == "{":
+                end = body.find("}", i + 3)
+                digits = body[i + 3:end] if end > 0 else ""
+                if digits and len(digits) <= 2 and all(c in "0123456789abcdefABCDEF"
+                                                       for c in digits):
+                    out.append("\\x" + digits.rjust(2, "0"))
+                    i = end + 1
+                    continue
+            if nxt == "k" and i + 2 < n and body[i + 2] in "<{'":
+                close = {"<": ">", "{": "}", "'": "'"}[body[i + 2]]
+                end = body.find(close, i + 3)
+                if end > 0:
+                    out.append(f"(?P={body[i + 3:end]})")
+                    i = end + 1
+                    continue
+            if not in_class and nxt in _PCRE_ESCAPES:
+                out.append(_PCRE_ESCAPES[nxt])
+            else:
+                out.append(ch + nxt)
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            if body.startswith("]", i + 1) or body.startswith("^]", i + 1):
+                skip = 2 if body[i + 1] == "]" else 3
+                out.append(body[i:i + skip])
+                i += skip
+                continue
+        elif body.startswith("(?<", i) and i + 3 < n and body[i + 3] not in "=!":
+            out.append("(?P<")
+            i += 3
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
 
 
 class _Budget:

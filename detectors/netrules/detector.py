@@ -119,10 +119,16 @@ class NetRulesDetector(Detector):
         parts = ", ".join(f"{n} {k}" for k, n in skipped.most_common())
         return f"skipped {total} rules: {parts}" if total else "skipped 0 rules"
 
+    def skips(self) -> list[str]:
+        """Rules skipped for a keyword outside the subset: ``file:line sid:N msg: keyword``."""
+        return list(self._loaded.skips)
+
     def validation_lines(self) -> list[str]:
         """What ``ronda rules validate`` prints for this detector: one line per broken
-        rule (``file:line: reason``), then the skipped-by-keyword summary."""
+        rule (``file:line: reason``), one ``SKIP file:line sid:N msg: keyword`` line per
+        rule outside the subset, then the summary with the skips counted by keyword."""
         lines = [f"{self.name}: {p}" for p in self._loaded.problems]
+        lines.extend(f"SKIP {s}" for s in self._loaded.skips)
         lines.append(f"{self.name}: {len(self._loaded.rules)} rules loaded from "
                      f"{self._loaded.files} files, {len(self._loaded.problems)} broken, "
                      f"{self.skipped_summary()}")

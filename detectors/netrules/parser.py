@@ -1,12 +1,21 @@
 """Rule text -> :class:`Rule`: the Suricata subset Ronda runs.
 
-A rule with a keyword outside the subset is skipped and counted by keyword; a rule that
-is broken (bad syntax, undefined variable, bad content) is a problem naming file:line.
-Neither stops the others from loading.
+A rule with a keyword outside the subset is skipped and counted by keyword (and listed
+as a ``SKIP file:line sid:N msg: keyword`` line); a rule that is broken (bad syntax,
+undefined variable, bad content) is a problem naming file:line. Neither stops the others
+from loading.
+
+Options that do not change what a rule matches are read and kept (``msg``, ``rev``,
+``classtype``, ``priority``, ``reference``, ``metadata``) or ignored (``gid``, ``target``,
+``rawbytes``, ``tag``: extra packets to log). Two spellings outside the subset are read as
+the subset construct they are equal to: ``isdataat:!1,relative`` right after a content is
+``endswith``; raw content in a rule that also has HTTP sticky buffers looks at
+``http.start`` (request line and headers: where that content is in the stream).
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +29,14 @@ from detectors.netrules.content import (
     parse_content,
     parse_pcre,
 )
-from detectors.netrules.rule import BUFFER_DATASET, PAYLOAD, Flowbit, Rule, Threshold
+from detectors.netrules.rule import (
+    BUFFER_DATASET,
+    HTTP_START,
+    PAYLOAD,
+    Flowbit,
+    Rule,
+    Threshold,
+)
 from detectors.netrules.text import (
     RawRule,
     RuleSyntaxError,
@@ -37,13 +53,14 @@ STICKY = {"http.uri": "http.uri", "http.uri.raw": "http.uri", "http.method": "ht
           "http.host": "http.host", "http.host.raw": "http.host",
           "http.user_agent": "http.user_agent", "http.header": "http.header",
           "http.header.raw": "http.header", "http.request_line": "http.request_line",
+          "http.start": HTTP_START,
           "dns.query": "dns.query", "dns_query": "dns.query", "tls.sni": "tls.sni",
           "pkt_data": PAYLOAD}
 LEGACY = {"http_uri": "http.uri", "http_raw_uri": "http.uri", "http_method": "http.method",
           "http_host": "http.host", "http_raw_host": "http.host",
           "http_user_agent": "http.user_agent", "http_header": "http.header",
           "http_raw_header": "http.header", "tls_sni": "tls.sni"}
-IGNORED = frozenset({"gid", "target", "rawbytes"})
+IGNORED = frozenset({"gid", "target", "rawbytes", "tag"})
 FLOW_WORDS = frozenset({"established", "not_established", "stateless", "to_server",
                         "from_client", "to_client", "from_server", "no_stream",
                         "only_stream", "no_frag", "only_frag"})
@@ -59,7 +76,22 @@ class Loaded:
     rules: list[Rule] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)
+    skips: list[str] = field(default_factory=list)
+    """One line per skipped rule: ``file:line sid:N msg: keyword``."""
     files: int = 0
+
+
+_SID = re.compile(r"(?:^|[;(\s])sid\s*:\s*(\d+)")
+_MSG = re.compile(r'(?:^|[;(\s])msg\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def _skip_line(file: str, raw: RawRule, exc: Unsupported) -> str:
+    sid = _SID.search(raw.text)
+    msg = _MSG.search(raw.text)
+    label = " ".join(x for x in (f"sid:{sid.group(1)}" if sid else "",
+                                 unquote(f'"{msg.group(1)}"') if msg else "") if x)
+    reason = f"{exc.keyword} ({exc.detail})" if exc.detail else exc.keyword
+    return f"{file}:{raw.line} {label}: {reason}" if label else f"{file}:{raw.line}: {reason}"
 
 
 def load_text(text: str, file: str, exprs: ExprParser, out: Loaded) -> None:
@@ -69,6 +101,7 @@ def load_text(text: str, file: str, exprs: ExprParser, out: Loaded) -> None:
             rule = parse_rule(raw, exprs)
         except Unsupported as exc:
             out.skipped[exc.keyword] += 1
+            out.skips.append(_skip_line(file, raw, exc))
             continue
         except (RuleProblem, RuleSyntaxError, VarError, ContentError) as exc:
             out.problems.append(f"{file}:{raw.line}: {exc}")
@@ -178,6 +211,8 @@ class _Options:
             self.items[-1] = (LEGACY[key], c)
         elif key == "dotprefix":
             self.dotprefix.add(self.buffer)
+        elif key == "isdataat":
+            self.isdataat(value)
         elif key == "flow":
             words = {w.strip().lower() for w in value.split(",") if w.strip()}
             unknown = words - FLOW_WORDS
@@ -194,6 +229,15 @@ class _Options:
             r.noalert = True
         else:
             raise Unsupported(key)
+
+    def isdataat(self, value: str) -> None:
+        """``isdataat:!1,relative`` after a content: no byte after the match, which is
+        ``endswith``. Other forms look at payload sizes: outside the subset."""
+        last = self.items[-1][1] if self.items else None
+        if "".join(value.split()) != "!1,relative" or not isinstance(last, Content) \
+                or last.negated:
+            raise Unsupported("isdataat")
+        last.endswith = True
 
     def modifier(self, key: str, value: str) -> None:
         c = self.last_content(key)
@@ -265,8 +309,14 @@ def validate(rule: Rule) -> None:
     """Checks after parsing: one event kind per rule; a relative first match is
     relative to the buffer start."""
     kinds = {BUFFER_DATASET[b] for b in rule.buffers}
+    if kinds == {"http", "network.flow"} and HTTP_START not in rule.buffers:
+        # raw content next to HTTP buffers: in the stream it is in the request's start
+        rule.buffers = {HTTP_START if k == PAYLOAD else k: v for k, v in rule.buffers.items()}
+        rule.dotprefix = frozenset(HTTP_START if k == PAYLOAD else k for k in rule.dotprefix)
+        kinds = {"http"}
     if len(kinds) > 1:
-        raise Unsupported("buffers of different protocols")
+        raise Unsupported("buffers of different protocols",
+                          " and ".join(sorted(b for b in rule.buffers)))
     for items in rule.buffers.values():
         first = items[0]
         if isinstance(first, Content) and first.relative:

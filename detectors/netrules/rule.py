@@ -10,8 +10,11 @@ from detectors.netrules.vars import Expr
 PAYLOAD = "payload"
 """The raw stream sample (no sticky buffer)."""
 
+HTTP_START = "http.start"
+"""Request line and header block: also where raw payload content of an HTTP rule looks."""
+
 HTTP_BUFFERS = frozenset({"http.uri", "http.method", "http.host", "http.user_agent",
-                          "http.header", "http.request_line"})
+                          "http.header", "http.request_line", HTTP_START})
 BUFFER_DATASET = {**{b: "http" for b in HTTP_BUFFERS}, "dns.query": "dns", "tls.sni": "tls",
                   PAYLOAD: "network.flow"}
 

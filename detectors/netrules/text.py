@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -51,28 +52,24 @@ def split_rule(text: str) -> tuple[list[str], list[tuple[str, str]]]:
     return header, split_options(body)
 
 
+_TOKEN = re.compile(r'[^\\";]+|\\.?|"|;', re.DOTALL)
+
+
 def split_options(body: str) -> list[tuple[str, str]]:
     """Options separated by ``;``; a ``;`` inside quotes or after ``\\`` belongs to the
     value. Escapes stay in the value (content and pcre read them)."""
     opts: list[tuple[str, str]] = []
     cur: list[str] = []
     quoted = False
-    i, n = 0, len(body)
-    while i < n:
-        ch = body[i]
-        if ch == "\\" and i + 1 < n:
-            cur.append(ch)
-            cur.append(body[i + 1])
-            i += 2
-            continue
-        if ch == '"':
-            quoted = not quoted
-        if ch == ";" and not quoted:
+    for m in _TOKEN.finditer(body):
+        tok = m.group()
+        if tok == ";" and not quoted:
             _add(opts, "".join(cur))
             cur = []
-        else:
-            cur.append(ch)
-        i += 1
+            continue
+        if tok == '"':
+            quoted = not quoted
+        cur.append(tok)
     if quoted:
         raise RuleSyntaxError("unterminated quote")
     if "".join(cur).strip():

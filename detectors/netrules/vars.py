@@ -7,7 +7,9 @@ negated items does, as Suricata reads ``[10.0.0.0/8,!10.1.0.0/16]``.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -122,12 +124,23 @@ class Parser:
 
     def __init__(self, variables: Mapping[str, str]) -> None:
         self.vars = variables
+        # expressions are immutable: one per distinct header text ($HOME_NET, $HTTP_PORTS
+        # ... recur in nearly every rule of a ruleset)
+        self._cache: dict[tuple[bool, str], Expr] = {}
 
     def address(self, text: str) -> Expr:
-        return self._parse(text.strip(), self._net, 0)
+        return self._cached(True, text.strip())
 
     def port(self, text: str) -> Expr:
-        return self._parse(text.strip(), self._range, 0)
+        return self._cached(False, text.strip())
+
+    def _cached(self, is_address: bool, text: str) -> Expr:
+        key = (is_address, text)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._parse(text, self._net if is_address else self._range, 0)
+            self._cache[key] = found
+        return found
 
     def _parse(self, text: str, leaf: object, depth: int) -> Expr:
         if depth > MAX_DEPTH:
@@ -211,8 +224,17 @@ def to_ip(value: object) -> int | None:
     range), or None."""
     if not isinstance(value, str):
         return None
+    return _parse_ip(value)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _parse_ip(value: str) -> int | None:
+    """Per event, twice: cached (a network's addresses repeat), and without building an
+    ``ipaddress`` object."""
     try:
-        addr = ipaddress.ip_address(value)
-    except ValueError:
+        if ":" in value:
+            return int.from_bytes(socket.inet_pton(socket.AF_INET6, value.split("%", 1)[0]),
+                                  "big") | V6_TAG
+        return int.from_bytes(socket.inet_pton(socket.AF_INET, value), "big")
+    except (OSError, ValueError):
         return None
-    return int(addr) | V6_TAG if addr.version == 6 else int(addr)

@@ -124,6 +124,8 @@ def test_detector_alerts(tmp_path: Path) -> None:
     lines = det.validation_lines()
     assert lines[-1] == ("netrules: 1 rules loaded from 1 files, 1 broken, "
                          "skipped 1 rules: 1 lua")
+    assert lines[-2] == f"SKIP {rules}:2 sid:5 x: lua"
+    assert det.skips() == [f"{rules}:2 sid:5 x: lua"]
     alerts = det.process([http("/../etc/passwd"), http("/ok")])
     assert len(alerts) == 1
     a = alerts[0]

@@ -35,8 +35,23 @@ def test_et_style_rules_load_with_sids_and_lines() -> None:
 
 def test_skipped_rules_are_counted_by_keyword() -> None:
     loaded = _sample()
-    assert loaded.skipped == {"flags": 1, "isdataat": 1, "bsize": 1, "lua": 1,
+    assert loaded.skipped == {"flags": 1, "bsize": 1, "lua": 1,
                               "byte_test": 1, "base64_decode": 1, "app-layer-event": 1}
+    assert len(loaded.skips) == 6
+    assert "test.rules:8 sid:2001219 ET SCAN Potential SSH Scan: flags" in loaded.skips
+
+
+def test_isdataat_not_one_relative_after_content_is_endswith() -> None:
+    r = next(r for r in _sample().rules if r.sid == 2023883)
+    c = r.buffers["dns.query"][0]
+    assert isinstance(c, Content) and c.endswith and c.pattern == b".top"
+    for value in ("!1,relative", "! 1, relative"):
+        assert one(f'alert dns any any -> any any (msg:"x"; dns.query; content:".su"; '
+                   f'isdataat:{value}; sid:9;)').buffers["dns.query"][0].endswith  # type: ignore[union-attr]
+    for other in ('content:"a"; isdataat:2,relative;', 'content:!"a"; isdataat:!1,relative;',
+                  'isdataat:!1,relative;', 'content:"a"; isdataat:!1;'):
+        loaded = load(f'alert http any any -> any any (msg:"x"; http.uri; {other} sid:9;)')
+        assert loaded.skipped == {"isdataat": 1} and not loaded.rules, other
 
 
 def test_problems_name_file_and_line() -> None:
@@ -125,3 +140,34 @@ def test_legacy_uricontent_and_detection_filter_spacing() -> None:
     c = r.buffers["http.uri"][0]
     assert isinstance(c, Content) and c.pattern == b".asp~" and c.nocase
     assert r.threshold is not None and r.threshold.count == 15 and r.threshold.seconds == 2
+
+
+def test_raw_content_next_to_http_buffers_looks_at_http_start() -> None:
+    r = one('alert tcp any any -> any $HTTP_PORTS (msg:"m"; flow:to_server,established; '
+            'content:"/a.php?"; http_uri; content:"SELECT"; nocase; sid:11;)')
+    assert list(r.buffers) == ["http.uri", "http.start"] and r.dataset == "http"
+    e = Engine([r], 10, 10)
+    hit = e.match(http("/a.php?id=1 union select 1"))
+    assert [h.rule.sid for h in hit] == [11]
+    assert not e.match(http("/a.php?id=1"))
+    # the request start holds the header block too (a raw content often looks there)
+    s = one('alert http any any -> any any (msg:"s"; http.start; content:"GET /x HTTP/1.1|0d 0a|";'
+            ' startswith; content:"User-Agent|3a 20|curl/"; distance:0; sid:12;)')
+    assert [h.rule.sid for h in Engine([s], 10, 10).match(http("/x"))] == [12]
+    # raw content next to a DNS buffer has no such home: skipped, and says why
+    loaded = load('alert udp any any -> any 53 (msg:"d"; content:"|01 00|"; dns.query; '
+                  'content:"x"; sid:13;)')
+    assert loaded.skipped == {"buffers of different protocols": 1}
+    assert loaded.skips == ["test.rules:1 sid:13 d: buffers of different protocols "
+                            "(dns.query and payload)"]
+
+
+def test_tag_is_ignored_and_pcre_spellings_are_translated() -> None:
+    r = one('alert http any any -> any any (msg:"t"; http.uri; content:"/x"; '
+            'pcre:"/^\\/x(?<n>[a-z]+)-\\k<n>\\z/U"; tag:session,300,seconds; sid:14;)')
+    p = r.buffers["http.uri"][1]
+    assert isinstance(p, Pcre) and p.regex.search(b"/xab-ab") and not p.regex.search(b"/xab-ab\n")
+    hexed = one('alert http any any -> any any (msg:"h"; pcre:"/\\x{41}[\\x{42}]B\\h/U"; sid:15;)')
+    assert hexed.buffers["http.uri"][0].regex.search(b"ABB ")  # type: ignore[union-attr]
+    loaded = load('alert http any any -> any any (msg:"r"; pcre:"/a\\Rb/U"; sid:16;)')
+    assert loaded.skipped == {"pcre syntax": 1} and "Python re cannot compile" in loaded.skips[0]
