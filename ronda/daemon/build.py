@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ def make_context(
 
 
 def _check_type(loaded: LoadedConfig, section: str, name: str, body: dict[str, Any],
-                table: dict[str, Any], noun: str) -> type[Any]:
+                table: Mapping[str, Any], noun: str) -> type[Any]:
     kind = body.get("type")
     names = ", ".join(sorted(table))
     if kind is None:
@@ -63,7 +64,7 @@ def _construct(loaded: LoadedConfig, section: str, name: str, cls: type[Any], cf
 
 
 def validate_section(loaded: LoadedConfig, section: str) -> dict[str, tuple[type[Any], Any]]:
-    table: dict[str, Any] = dict(SECTIONS[section])
+    table: Mapping[str, Any] = SECTIONS[section]
     noun = section[:-1]
     out: dict[str, tuple[type[Any], Any]] = {}
     problems: list[str] = []
