@@ -7,9 +7,10 @@ import sys
 import tempfile
 import zlib
 from pathlib import Path
+from typing import Any
 
 from ronda.clock import EventClock
-from ronda.component import Source
+from ronda.component import Source, SourceConfig
 from ronda.config import LoadedConfig, load_config
 from ronda.daemon.build import build, make_context
 from ronda.daemon.common import load_from_args, setup_logging
@@ -20,7 +21,7 @@ from ronda.errors import InputError
 from ronda.pipeline.runtime import Pipeline
 from sensor.eve import EveSource, looks_like_eve
 from sensor.net.pcapfile import capture_format
-from sensor.net.source import PcapConfig, PcapSource
+from sensor.net.source import PacketSourceConfig, PcapConfig, PcapSource
 from sensor.parsers import FORMATS
 from sensor.replayfile import (
     MergedReplaySource,
@@ -75,6 +76,21 @@ def _payload_bytes(loaded: LoadedConfig) -> int:
     return REPLAY_PAYLOAD_BYTES if any(d.get("type") == "netrules" for d in dets) else 0
 
 
+def _capture_config(loaded: LoadedConfig, path: Path) -> PcapConfig:
+    """How a replayed capture is read: the packet settings (protocols, max_flows,
+    timeouts, payload_bytes...) of the config's first ``capture`` or ``pcap`` source, so
+    a replay sees what the live sensor would; defaults without one."""
+    fields = set(PacketSourceConfig.model_fields) - set(SourceConfig.model_fields)
+    settings: dict[str, Any] = {}
+    for body in loaded.config.sources.values():
+        if body.get("type") in ("capture", "pcap"):
+            settings = {k: v for k, v in body.items() if k in fields}
+            break
+    if not settings.get("payload_bytes"):
+        settings["payload_bytes"] = _payload_bytes(loaded)
+    return PcapConfig(type="pcap", path=str(path.resolve()), **settings)
+
+
 def _guess_eve(path: Path) -> bool:
     try:
         with open_log(path) as fh:
@@ -96,9 +112,7 @@ def replay(loaded: LoadedConfig, specs: list[str], output: str, *, store: bool,
     for i, (kind, path) in enumerate(inputs):
         name = f"{kind}-{i}" if len(inputs) > 1 else kind
         if kind == "pcap":
-            pcfg = PcapConfig(type="pcap", path=str(path.resolve()),
-                              payload_bytes=_payload_bytes(loaded))
-            captures.append(PcapSource(name, pcfg, ctx))
+            captures.append(PcapSource(name, _capture_config(loaded, path), ctx))
             continue
         if kind == "eve":
             ecfg = ReplayFileConfig(type="file", path=str(path.resolve()), format="json")

@@ -34,6 +34,15 @@ def flow_state(flow: Flow) -> str:
     return "OTH"
 
 
+def flow_community_id(flow: Flow) -> str:
+    """The flow's Community ID, computed once (flow and protocol events all carry it)."""
+    cid = flow.cid
+    if not cid:
+        cid = flow.cid = community_id(flow.orig_ip, flow.resp_ip, flow.proto,
+                                      flow.orig_port, flow.resp_port)
+    return cid
+
+
 class IsoTime:
     """``ronda.schema.iso_time`` (RFC 3339 UTC, milliseconds) with whole seconds cached:
     flows end in bursts, and formatting a datetime costs microseconds."""
@@ -98,8 +107,7 @@ def flow_event(flow: Flow, reason: str, source: str = "",
         "network.iana_number": str(proto),
         "network.bytes": flow.o_bytes + flow.r_bytes,
         "network.packets": flow.o_pkts + flow.r_pkts,
-        "network.community_id": community_id(flow.orig_ip, flow.resp_ip, proto,
-                                              flow.orig_port, flow.resp_port),
+        "network.community_id": flow_community_id(flow),
         "ronda.flow.state": state,
         "ronda.flow.history": flow.hist,
     }

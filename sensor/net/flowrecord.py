@@ -11,12 +11,13 @@ class Flow:
     """A flow record. The originator is the endpoint that spoke first (or, by the usual
     heuristics, the one that should have: a SYN+ACK or a reply seen first is flipped).
 
-    ``protocol`` (ECS ``network.protocol``) and ``ext`` (per-observer state, keyed by the
-    observer's name) belong to the observers; both go away with the flow, so parser state
-    is bounded by the flow table.
+    ``protocol`` (ECS ``network.protocol``), ``ext`` (per-observer state, keyed by the
+    observer's name) and ``watch`` belong to the observers; they go away with the flow,
+    so parser state is bounded by the flow table.
     """
 
     __slots__ = (
+        "cid",
         "closing",
         "ext",
         "hbits",
@@ -42,6 +43,7 @@ class Flow:
         "resp_port",
         "start",
         "vlan",
+        "watch",
     )
 
     def __init__(self, key: FlowKey, proto: int, orig_ip: bytes, resp_ip: bytes,
@@ -65,6 +67,10 @@ class Flow:
         self.closing = False  # TCP: closed by FIN/RST, lingering for the last packets
         self.protocol = ""
         self.ext: dict[str, Any] | None = None
+        # observers still wanting this flow's packets (each that is done takes one off;
+        # at 0 the table stops calling them; set by the table)
+        self.watch = 0
+        self.cid = ""  # the Community ID, once computed
 
     @property
     def packets(self) -> int:

@@ -74,6 +74,7 @@ class FlowTable:
                          (self._closing, close_linger, "end"))
         self.observers = tuple(observers)
         self._all_packets = any(not o.payload_only for o in self.observers)
+        self._watchers = len(self.observers)
         self.next_sweep = float("-inf")
         self.count = 0
         self.peak = 0
@@ -139,7 +140,7 @@ class FlowTable:
             elif proto == 17 and not flow.hbits & H_DATA:
                 flow.hbits |= H_DATA
                 flow.hist += "D"
-            if self.observers and (ple > plo or self._all_packets):
+            if flow.watch and (ple > plo or self._all_packets):
                 self._observe(flow, ts, d, True)
         else:
             flow.r_pkts += 1
@@ -157,7 +158,7 @@ class FlowTable:
             elif proto == 17 and not flow.hbits & R_DATA:
                 flow.hbits |= R_DATA
                 flow.hist += "d"
-            if self.observers and (ple > plo or self._all_packets):
+            if flow.watch and (ple > plo or self._all_packets):
                 self._observe(flow, ts, d, False)
         if ts >= self.next_sweep:
             self.sweep(ts)
@@ -190,6 +191,7 @@ class FlowTable:
         else:
             flow = Flow(key, proto, src, dst, sport, dport, lo, ts, vlan)
             flow.oflags = flags
+        flow.watch = self._watchers
         lru[key] = flow
         self.count += 1
         if self.count > self.peak:

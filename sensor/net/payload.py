@@ -15,12 +15,13 @@ KEY = "payload"
 
 
 class PayloadSample:
-    __slots__ = ("orig", "resp", "taken")
+    __slots__ = ("done", "orig", "resp", "taken")
 
     def __init__(self) -> None:
         self.orig = bytearray()
         self.resp = bytearray()
         self.taken = False  # attached to a flow record: later bytes are not the first ones
+        self.done = False  # nothing more to take (and the flow's ``watch`` counted down)
 
 
 class PayloadSampler:
@@ -38,12 +39,17 @@ class PayloadSampler:
         sample: PayloadSample | None = ext.get(KEY)
         if sample is None:
             sample = ext[KEY] = PayloadSample()
-        elif sample.taken:
+        elif sample.done:
             return
-        buf = sample.orig if from_orig else sample.resp
-        room = self.limit - len(buf)
-        if room > 0:
-            buf += payload[:room]
+        limit = self.limit
+        if not sample.taken:
+            buf = sample.orig if from_orig else sample.resp
+            room = limit - len(buf)
+            if room > 0:
+                buf += payload[:room]
+        if sample.taken or (len(sample.orig) >= limit and len(sample.resp) >= limit):
+            sample.done = True
+            flow.watch -= 1
 
     def on_flow_end(self, flow: Flow, reason: str, emit: EmitEvent) -> None:
         pass

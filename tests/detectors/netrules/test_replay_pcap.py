@@ -106,3 +106,22 @@ def test_payload_rules_on_sampled_flows(tmp_path: Path) -> None:
     assert by_id["sid:9100030"]["ronda"]["netrules"]["buffer"] == "payload to_server"
     assert by_id["sid:9100031"]["ronda"]["netrules"]["buffer"] == "payload to_client"
     assert by_id["sid:9100031"]["source"]["ip"] == ATTACKER  # the alert keys on the flow
+
+
+def test_replay_reads_captures_with_the_configured_packet_settings(tmp_path: Path) -> None:
+    """The config's capture source decides the protocols (here: DNS only, so the HTTP
+    rule has no http event to match) and the payload samples of a replayed capture."""
+    pcap = tmp_path / "attack.pcap"
+    write_capture(pcap)
+    rules = tmp_path / "emerging-test.rules"
+    rules.write_text(RULES)
+    cfg = tmp_path / "ronda.yaml"
+    cfg.write_text(f"sensor: {{name: t}}\nstate_dir: {tmp_path}\n"
+                   "sources:\n  lan: {type: capture, interface: eth9, protocols: [dns]}\n"
+                   f"detectors:\n  netrules: {{type: netrules, rules: [{rules}]}}\n")
+    r = subprocess.run([sys.executable, "-m", "ronda.daemon.cli", "replay", "-c", str(cfg),
+                        "--no-store", "--output", "jsonl", f"pcap:{pcap}"],
+                       capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert r.returncode == 0, r.stderr
+    ids = {json.loads(line)["rule"]["id"] for line in r.stdout.splitlines() if line.strip()}
+    assert ids == {"sid:9100020"}, r.stdout
