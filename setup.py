@@ -22,6 +22,7 @@ COMPILED = [
     "sensor/net/flowevent.py",
     "sensor/net/flowrecord.py",
     "sensor/net/flows.py",
+    "sensor/net/payload.py",
     "sensor/net/pcapfile.py",
     "sensor/net/tcpstate.py",
 ]
@@ -35,7 +36,9 @@ def ext_modules() -> list[object]:
     except ImportError:  # pragma: no cover - mypy is a build requirement
         print("ronda: mypyc not available, installing pure Python", file=sys.stderr)
         return []
-    modules = list(mypycify(COMPILED, opt_level="3"))
+    # one shared library inside the package (sensor/net/hotpath__mypyc...), so an editable
+    # install finds it wherever Python starts
+    modules = list(mypycify(COMPILED, opt_level="3", group_name="sensor.net.hotpath"))
     _record_sources()
     return modules
 

@@ -7,6 +7,7 @@ longest first, so a million CIDRs of a few lengths cost a few dict probes per ad
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 from collections.abc import Iterable
@@ -15,8 +16,10 @@ from typing import Generic, TypeVar
 V = TypeVar("V")
 
 
+@functools.lru_cache(maxsize=65_536)
 def parse_ip(text: str) -> tuple[int, int] | None:
-    """(bits, integer) of an IPv4 / IPv6 address in text, or None when it is not one."""
+    """(bits, integer) of an IPv4 / IPv6 address in text, or None when it is not one.
+    Cached: every flow event asks for its two addresses, and a network's addresses repeat."""
     try:
         if ":" in text:
             if "%" in text:

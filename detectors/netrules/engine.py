@@ -78,6 +78,8 @@ class Engine:
         for rule in rules:
             by_ds.setdefault(rule.dataset, []).append(rule)
         self.groups = {ds: _Group(rs) for ds, rs in by_ds.items()}
+        # buffers some rule reads with a dot in front (dotprefix): only those are made
+        self._dotted = frozenset(k for r in rules for k in r.dotprefix)
         self.flowbits = Flowbits(max_flows)
         self.thresholds = Thresholds(max_tracked)
 
@@ -89,7 +91,7 @@ class Engine:
         lowers = {k: v.lower() for k, v in bufs.items()}
         if event.dataset == "network.flow":
             return self._flow(event, group, bufs, lowers)
-        for name in list(bufs):
+        for name in self._dotted.intersection(bufs):
             dotted = name + "+dot"
             bufs[dotted] = b"." + bufs[name]
             lowers[dotted] = b"." + lowers[name]

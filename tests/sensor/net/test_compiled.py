@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "bench"))
 from gen_pcap import generate  # noqa: E402
 
-COMPILED = ["communityid", "decode", "engine", "flowevent", "flowrecord", "flows", "pcapfile",
+COMPILED = ["communityid", "decode", "engine", "flowevent", "flowrecord", "flows", "payload",
+            "pcapfile",
             "tcpstate"]
 
 # Runs in a child: every event of a capture (all protocol parsers, payload samples) and
