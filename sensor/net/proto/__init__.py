@@ -11,5 +11,8 @@ skipped, never fatal.
 
 No TCP reassembly: segments are taken in arrival order; parsers that need more than one
 segment (DNS over TCP, HTTP headers, a TLS ClientHello) keep a small bounded buffer per
-direction, so retransmitted or reordered segments can garble (and count) a message.
+direction, so retransmitted or reordered segments can garble (and count) a message. The
+buffers of one source share a byte budget (``buffers.Budget``, ``make_observers``'s
+``buffer_bytes``): a message that would overrun it is dropped and counted
+(``proto_buffer_budget``). ``base.ProtocolParser`` is the skeleton the parsers share.
 """

@@ -11,8 +11,10 @@ is a retransmission: the transaction (and its duration) starts with the first co
 DNS over TCP: each message has a 2-byte length prefix and may be split over segments or
 share one. A buffer per direction (at most one message, 64 KiB) joins them, taking
 segments in arrival order only (no TCP reassembly: a lost or reordered segment garbles the
-stream; the buffer is dropped and counted). Malformed messages are counted
-(``dns_malformed``) and skipped.
+stream; the buffer is dropped and counted). The buffers are held to the source's buffer
+budget (``buffers.Budget``): a message dropped for want of it counts as
+``proto_buffer_budget`` and its rest is passed over, so the stream stays in sync.
+Malformed messages are counted (``dns_malformed``) and skipped.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from __future__ import annotations
 from ronda.schema import Event
 from sensor.net.flowrecord import Flow
 from sensor.net.hooks import EmitEvent, Packet
-from sensor.net.proto.common import Errors, duration_ns, flow_fields
+from sensor.net.proto.base import FlowState, ProtocolParser
+from sensor.net.proto.buffers import joined, keep
+from sensor.net.proto.common import duration_ns, flow_fields
 from sensor.net.proto.dnsmsg import (
     Malformed,
     Message,
@@ -37,56 +41,64 @@ MAX_TCP_BUFFER = 65_537
 OPCODES = {0: "QUERY", 1: "IQUERY", 2: "STATUS", 4: "NOTIFY", 5: "UPDATE"}
 
 
-class _State:
-    __slots__ = ("bufs", "pending")
+class _State(FlowState):
+    __slots__ = ("pending", "skip")
 
     def __init__(self) -> None:
+        super().__init__()
         # id -> (ts, query, query came from the originator)
         self.pending: dict[int, tuple[float, Message, bool]] = {}
-        self.bufs: tuple[bytearray, bytearray] = (bytearray(), bytearray())
+        # TCP, per direction: the rest of a message dropped for want of budget (to pass over)
+        self.skip: list[int] | None = None
 
 
-class DnsObserver:
+class DnsObserver(ProtocolParser[_State]):
     name = "dns"
-    payload_only = True
+    transports = None
+    first_bytes = frozenset()
+    ports = PORTS
 
-    def __init__(self, source: str = "", errors: Errors | None = None) -> None:
-        self.source = source
-        self.errors: Errors = errors if errors is not None else Errors()
+    def sniff(self, flow: Flow, payload: memoryview) -> bool:
+        return flow.resp_port in PORTS or flow.orig_port in PORTS
 
-    def on_packet(self, flow: Flow, pkt: Packet, from_orig: bool, payload: memoryview,
-                  emit: EmitEvent) -> None:
-        if flow.protocol != "dns":
-            if flow.protocol or (flow.resp_port not in PORTS and flow.orig_port not in PORTS):
-                return
-            flow.protocol = "dns"
-        ext = flow.ext
-        st: _State | None = None if ext is None else ext.get("dns")
-        if st is None:
-            st = _State()
-            if ext is None:
-                flow.ext = {"dns": st}
-            else:
-                ext["dns"] = st
+    def new_state(self, flow: Flow, pkt: Packet, from_orig: bool) -> _State:
+        return _State()
+
+    def feed(self, flow: Flow, st: _State, buf: bytearray, pkt: Packet, from_orig: bool,
+             payload: memoryview, emit: EmitEvent) -> None:
         if flow.proto == 17:
             self._message(flow, st, pkt.ts, bytes(payload), from_orig, emit)
         elif flow.proto == 6:
-            self._segment(flow, st, pkt.ts, payload, from_orig, emit)
+            self._segment(flow, st, buf, pkt.ts, payload, from_orig, emit)
 
-    def _segment(self, flow: Flow, st: _State, ts: float, payload: memoryview,
-                 from_orig: bool, emit: EmitEvent) -> None:
-        buf = st.bufs[0 if from_orig else 1]
-        buf += payload
-        while len(buf) >= 2:
-            size = (buf[0] << 8) | buf[1]
-            if len(buf) < 2 + size:
+    def _segment(self, flow: Flow, st: _State, buf: bytearray, ts: float,
+                 payload: memoryview, from_orig: bool, emit: EmitEvent) -> None:
+        """Length-prefixed messages from ``payload`` joined to the part in ``buf``."""
+        if st.skip is not None:
+            side = 0 if from_orig else 1
+            skip = st.skip[side]
+            st.skip[side] = max(0, skip - len(payload))
+            payload = payload[skip:]
+        data = joined(buf, payload)
+        pos, n = 0, len(data)
+        while n - pos >= 2:
+            end = pos + 2 + ((data[pos] << 8) | data[pos + 1])
+            if n < end:
                 break
-            msg = bytes(buf[2:2 + size])
-            del buf[:2 + size]
+            msg = bytes(data[pos + 2:end])
+            pos = end
             self._message(flow, st, ts, msg, from_orig, emit)
+        keep(buf, data, pos)
         if len(buf) > MAX_TCP_BUFFER:  # cannot happen in sync: a garbled stream
             self.errors["dns_malformed"] += 1
             buf.clear()
+
+    def dropped(self, flow: Flow, st: _State, buf: bytearray, from_orig: bool,
+                emit: EmitEvent) -> None:
+        if len(buf) >= 2:  # pass over the rest of the message: in sync again after it
+            if st.skip is None:
+                st.skip = [0, 0]
+            st.skip[0 if from_orig else 1] = 2 + ((buf[0] << 8) | buf[1]) - len(buf)
 
     def _message(self, flow: Flow, st: _State, ts: float, data: bytes, from_orig: bool,
                  emit: EmitEvent) -> None:
@@ -166,13 +178,7 @@ class DnsObserver:
             message += " (no answer)"
         return Event("dns", ts, f, message, self.source)
 
-    def on_flow_end(self, flow: Flow, reason: str, emit: EmitEvent) -> None:
-        ext = flow.ext
-        st: _State | None = None if ext is None else ext.get("dns")
-        if st is None:
-            return
+    def finish(self, flow: Flow, st: _State, emit: EmitEvent) -> None:
         for q in st.pending.values():
             emit(self.event(flow, q, None))
         st.pending.clear()
-
-

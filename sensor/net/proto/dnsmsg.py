@@ -56,9 +56,12 @@ def rcode_name(r: int) -> str:
     return RCODES.get(r) or f"RCODE{r}"
 
 
+_PLAIN = bytes(b for b in range(33, 127) if b not in (46, 92))  # kept as is in a label
+
+
 def _label_text(raw: bytes) -> str:
     """A label as text: printable ASCII as is, the rest (and dots) escaped as ``\\DDD``."""
-    if all(32 < b < 127 and b != 46 and b != 92 for b in raw):
+    if not raw.translate(None, _PLAIN):  # nothing left once the plain bytes are deleted
         return raw.decode("ascii")
     return "".join(chr(b) if 32 < b < 127 and b != 46 and b != 92 else f"\\{b:03d}"
                    for b in raw)

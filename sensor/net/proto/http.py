@@ -5,77 +5,71 @@ line (``GET /...``). Requests wait in a bounded queue per flow (pipelining) and 
 responses in order; a request still waiting when the flow ends is emitted without a
 status. Heads are joined over segments up to ``MAX_HEAD`` bytes; bodies are skipped by
 ``Content-Length`` (a chunked or unsized body is skipped until a segment starts a new
-message), never reassembled. The fields are those of the ``nginx.access`` events, so the
-Sigma ``webserver`` rules apply unchanged.
+message), never reassembled. A head being joined is held to the source's buffer budget
+(``buffers.Budget``): one dropped for want of it counts as ``proto_buffer_budget`` and the
+parser waits for the next message start, as after an oversize head. The fields are those
+of the ``nginx.access`` events, so the Sigma ``webserver`` rules apply unchanged.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
 
 from ronda.schema import Event
 from sensor.net.flowrecord import Flow
 from sensor.net.hooks import EmitEvent, Packet
-from sensor.net.proto.common import SNIFF_PACKETS, Errors, duration_ns, flow_fields
+from sensor.net.proto.base import FlowState, ProtocolParser
+from sensor.net.proto.buffers import joined, keep
+from sensor.net.proto.common import duration_ns, flow_fields
 from sensor.net.proto.httpmsg import METHODS, RESPONSE, BadHead, Head, parse_head
 
 MAX_HEAD = 16_384
 MAX_QUEUE = 32
+_FIRST = frozenset(m[0] for m in METHODS)  # a request line starts with one of these bytes
 
 
 class _Side:
-    __slots__ = ("buf", "skip", "ts")
+    __slots__ = ("skip", "ts")
 
     def __init__(self) -> None:
-        self.buf = bytearray()
         self.skip = 0  # body bytes still to pass over
-        self.ts = 0.0
+        self.ts = 0.0  # when the head being buffered began
 
 
-class _State:
-    __slots__ = ("client_is_orig", "done", "queue", "req", "resp")
+class _State(FlowState):
+    __slots__ = ("client_is_orig", "queue", "req", "resp")
 
     def __init__(self, client_is_orig: bool) -> None:
+        super().__init__()  # done: the connection turned into something else (101, CONNECT)
         self.client_is_orig = client_is_orig
         self.req = _Side()
         self.resp = _Side()
         self.queue: deque[tuple[float, Head]] = deque()
-        self.done = False  # the connection turned into something else (101, CONNECT)
 
 
-class HttpObserver:
+class HttpObserver(ProtocolParser[_State]):
     name = "http"
-    payload_only = True
+    first_bytes = _FIRST
 
-    def __init__(self, source: str = "", errors: Errors | None = None) -> None:
-        self.source = source
-        self.errors: Errors = errors if errors is not None else Errors()
+    def sniff(self, flow: Flow, payload: memoryview) -> bool:
+        return (flow.proto == 6 and len(payload) >= 4 and payload[0] in _FIRST
+                and bytes(payload[:10]).startswith(METHODS))
 
-    def on_packet(self, flow: Flow, pkt: Packet, from_orig: bool, payload: memoryview,
-                  emit: EmitEvent) -> None:
-        if flow.protocol != "http":
-            if (flow.protocol or flow.proto != 6
-                    or flow.o_pkts + flow.r_pkts > SNIFF_PACKETS
-                    or not bytes(payload[:10]).startswith(METHODS)):
-                return
-            flow.protocol = "http"
-            st = _State(from_orig)
-            if flow.ext is None:
-                flow.ext = {"http": st}
-            else:
-                flow.ext["http"] = st
-        else:
-            found: _State | None = flow.ext.get("http") if flow.ext else None
-            if found is None or found.done:
-                return
-            st = found
+    def new_state(self, flow: Flow, pkt: Packet, from_orig: bool) -> _State:
+        return _State(from_orig)
+
+    def feed(self, flow: Flow, st: _State, buf: bytearray, pkt: Packet, from_orig: bool,
+             payload: memoryview, emit: EmitEvent) -> None:
         is_req = from_orig is st.client_is_orig
-        self._feed(flow, st, st.req if is_req else st.resp, is_req, pkt.ts, bytes(payload),
-                   emit)
+        side = st.req if is_req else st.resp
+        if side.skip >= len(payload):  # a body segment: nothing to look at
+            side.skip -= len(payload)
+            return
+        self._feed(flow, st, side, buf, is_req, pkt.ts, bytes(payload), emit)
 
-    def _feed(self, flow: Flow, st: _State, side: _Side, is_req: bool, ts: float,
-              data: bytes, emit: EmitEvent) -> None:
+    def _feed(self, flow: Flow, st: _State, side: _Side, buf: bytearray, is_req: bool,
+              ts: float, data: bytes, emit: EmitEvent) -> None:
+        """Heads from ``data`` (joined to the part in ``buf``), bodies skipped."""
         pos, n = 0, len(data)
         start = METHODS if is_req else RESPONSE
         while pos < n and not st.done:
@@ -84,25 +78,27 @@ class HttpObserver:
                 side.skip -= take
                 pos += take
                 continue
-            if not side.buf:
+            old = len(buf)
+            if not old:
                 if not data.startswith(start, pos):
                     return  # a body we cannot delimit, or not HTTP: wait for a new message
                 side.ts = ts
-            old = len(side.buf)
-            side.buf += data[pos:pos + MAX_HEAD]
-            end = side.buf.find(b"\r\n\r\n")
+            hay = joined(buf, data[pos:pos + MAX_HEAD])
+            end = hay.find(b"\r\n\r\n")
             sep = 4
             if end < 0:
-                end = side.buf.find(b"\n\n")
+                end = hay.find(b"\n\n")
                 sep = 2
             if end < 0:
-                if len(side.buf) >= MAX_HEAD:
+                if len(hay) >= MAX_HEAD:
                     self.errors["http_malformed"] += 1
-                    side.buf.clear()
+                    buf.clear()
+                else:
+                    keep(buf, hay)
                 return
-            head = bytes(side.buf[:end])
+            head = bytes(hay[:end])
             pos += end + sep - old
-            side.buf.clear()
+            buf.clear()
             try:
                 parsed = parse_head(head, is_req)
             except BadHead:
@@ -188,11 +184,7 @@ class HttpObserver:
         message = f'{f["source.ip"]} "{req.a} {target} HTTP/{req.c}" {status} {host or "-"}'
         return Event("http", ts, f, message, self.source)
 
-    def on_flow_end(self, flow: Flow, reason: str, emit: EmitEvent) -> None:
-        ext: dict[str, Any] | None = flow.ext
-        st: _State | None = None if ext is None else ext.get("http")
-        if st is None:
-            return
+    def finish(self, flow: Flow, st: _State, emit: EmitEvent) -> None:
         while st.queue:
             t0, req = st.queue.popleft()
             emit(self.event(flow, st, t0, req, None, t0))

@@ -5,17 +5,19 @@ A TCP flow is TLS when one of its first ``SNIFF_PACKETS`` packets starts a hands
 holding a ClientHello. The hello may span records and segments: a buffer per direction (at
 most ``MAX_BUFFER`` bytes, in arrival order) joins them. The event goes out when the
 ServerHello is parsed, or when the flow ends without one. Defects count as
-``tls_malformed``.
+``tls_malformed``. A hello being joined is held to the source's buffer budget
+(``buffers.Budget``): one dropped for want of it counts as ``proto_buffer_budget`` and that
+side is given up, as for an oversize one.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from ronda.schema import Event
 from sensor.net.flowrecord import Flow
 from sensor.net.hooks import EmitEvent, Packet
-from sensor.net.proto.common import SNIFF_PACKETS, Errors, flow_fields
+from sensor.net.proto.base import FlowState, ProtocolParser
+from sensor.net.proto.buffers import joined, keep
+from sensor.net.proto.common import flow_fields
 from sensor.net.proto.ja3 import ja3_string, ja3s_string, md5
 from sensor.net.proto.ja4 import ja4_hash_raw, ja4_parts
 from sensor.net.proto.tlsmsg import (
@@ -32,54 +34,40 @@ from sensor.net.proto.tlsnames import VERSIONS, cipher_name
 MAX_BUFFER = 32_768
 
 
-class _State:
-    __slots__ = ("bufs", "client", "client_is_orig", "done", "server", "ts")
+class _State(FlowState):
+    __slots__ = ("client", "client_is_orig", "server", "ts")
 
     def __init__(self, client_is_orig: bool, ts: float) -> None:
+        super().__init__()
         self.client_is_orig = client_is_orig
         self.ts = ts
-        self.bufs = (bytearray(), bytearray())  # client, server
         self.client: Hello | None = None
         self.server: Hello | None = None
-        self.done = False
 
 
-class TlsObserver:
+class TlsObserver(ProtocolParser[_State]):
     name = "tls"
-    payload_only = True
+    first_bytes = frozenset({0x16})
 
-    def __init__(self, source: str = "", errors: Errors | None = None) -> None:
-        self.source = source
-        self.errors: Errors = errors if errors is not None else Errors()
+    def sniff(self, flow: Flow, payload: memoryview) -> bool:
+        return (flow.proto == 6 and len(payload) >= 6 and payload[0] == 0x16
+                and payload[1] == 3 and payload[5] == CLIENT_HELLO)
 
-    def on_packet(self, flow: Flow, pkt: Packet, from_orig: bool, payload: memoryview,
-                  emit: EmitEvent) -> None:
-        if flow.protocol != "tls":
-            if (flow.protocol or flow.proto != 6 or flow.o_pkts + flow.r_pkts > SNIFF_PACKETS
-                    or len(payload) < 6 or payload[0] != 0x16 or payload[1] != 3
-                    or payload[5] != CLIENT_HELLO):
-                return
-            flow.protocol = "tls"
-            st = _State(from_orig, pkt.ts)
-            if flow.ext is None:
-                flow.ext = {"tls": st}
-            else:
-                flow.ext["tls"] = st
-        else:
-            found: _State | None = flow.ext.get("tls") if flow.ext else None
-            if found is None or found.done:
-                return
-            st = found
+    def new_state(self, flow: Flow, pkt: Packet, from_orig: bool) -> _State:
+        return _State(from_orig, pkt.ts)
+
+    def feed(self, flow: Flow, st: _State, buf: bytearray, pkt: Packet, from_orig: bool,
+             payload: memoryview, emit: EmitEvent) -> None:
         is_client = from_orig is st.client_is_orig
         if (st.client if is_client else st.server) is not None:
             return
-        buf = st.bufs[0 if is_client else 1]
-        buf += payload[:MAX_BUFFER - len(buf)]
+        hay = joined(buf, payload[:MAX_BUFFER - len(buf)])
         try:
-            got = handshake(buf)
+            got = handshake(hay)
             if got is None:
-                if len(buf) >= MAX_BUFFER:
+                if len(hay) >= MAX_BUFFER:
                     raise BadHello("hello larger than the buffer")
+                keep(buf, hay)
                 return
             kind, body = got
             if kind != (CLIENT_HELLO if is_client else SERVER_HELLO):
@@ -89,9 +77,7 @@ class TlsObserver:
             buf.clear()
             if is_client:
                 self.errors["tls_malformed"] += 1
-                st.done = True
-            elif st.client is not None:  # no usable ServerHello: report the client's
-                self._emit(flow, st, emit)
+            self._failed(flow, st, is_client, emit)
             return
         buf.clear()
         if is_client:
@@ -100,6 +86,17 @@ class TlsObserver:
             st.server = hello
             if st.client is not None:
                 self._emit(flow, st, emit)
+
+    def dropped(self, flow: Flow, st: _State, buf: bytearray, from_orig: bool,
+                emit: EmitEvent) -> None:
+        self._failed(flow, st, from_orig is st.client_is_orig, emit)
+
+    def _failed(self, flow: Flow, st: _State, is_client: bool, emit: EmitEvent) -> None:
+        """No usable hello from one side: give up (the client's alone is reported)."""
+        if is_client:
+            st.done = True
+        elif st.client is not None:
+            self._emit(flow, st, emit)
 
     def _emit(self, flow: Flow, st: _State, emit: EmitEvent) -> None:
         st.done = True
@@ -144,8 +141,6 @@ class TlsObserver:
                    f" ja3 {f['tls.client.ja3']} ja4 {f['tls.client.ja4']}")
         return Event("tls", st.ts, f, message, self.source)
 
-    def on_flow_end(self, flow: Flow, reason: str, emit: EmitEvent) -> None:
-        ext: dict[str, Any] | None = flow.ext
-        st: _State | None = None if ext is None else ext.get("tls")
-        if st is not None and not st.done and st.client is not None:
+    def finish(self, flow: Flow, st: _State, emit: EmitEvent) -> None:
+        if not st.done and st.client is not None:
             self._emit(flow, st, emit)

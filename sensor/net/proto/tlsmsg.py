@@ -37,7 +37,7 @@ class Hello:
     sni: str | None = None
 
 
-def handshake(buf: bytes | bytearray) -> tuple[int, bytes] | None:
+def handshake(buf: bytes | bytearray | memoryview) -> tuple[int, bytes] | None:
     """``(type, body)`` of the first handshake message in the records of ``buf``, or
     None while incomplete. Raises ``BadHello`` when ``buf`` is not TLS handshake records."""
     hs = bytearray()
