@@ -25,6 +25,19 @@ COMPILED = [
     "sensor/net/payload.py",
     "sensor/net/pcapfile.py",
     "sensor/net/tcpstate.py",
+    "sensor/net/proto/base.py",
+    "sensor/net/proto/buffers.py",
+    "sensor/net/proto/common.py",
+    "sensor/net/proto/dispatch.py",
+    "sensor/net/proto/dns.py",
+    "sensor/net/proto/dnsmsg.py",
+    "sensor/net/proto/http.py",
+    "sensor/net/proto/httpmsg.py",
+    "sensor/net/proto/ja3.py",
+    "sensor/net/proto/ja4.py",
+    "sensor/net/proto/ssh.py",
+    "sensor/net/proto/tls.py",
+    "sensor/net/proto/tlsmsg.py",
 ]
 
 

@@ -80,6 +80,10 @@ class Metrics:
         self.flows_active = Gauge(
             "ronda_flows_active", "Flows in a source's flow table now.", ["component"],
             registry=r)
+        self.proto_buffer_bytes = Gauge(
+            "ronda_proto_buffer_bytes", "Bytes the protocol parsers' per-flow buffers of a "
+            "packet source hold now (bounded by proto_buffer_bytes).", ["component"],
+            registry=r)
         self.flows = Counter(
             "ronda_flows", "Flow records emitted, by event.reason (end, idle, active, "
             "evicted, shutdown).", ["component", "reason"], registry=r)

@@ -33,9 +33,7 @@ from sensor.net.capture_metrics import CaptureMetrics, PacketReader
 from sensor.net.capture_pyshark import PysharkReader
 from sensor.net.capture_ring import CaptureOpenError, PacketRing
 from sensor.net.engine import PacketEngine
-from sensor.net.hooks import FlowObserver
-from sensor.net.proto.registry import make_observers
-from sensor.net.source import PacketSourceConfig, make_table
+from sensor.net.source import PacketSourceConfig, make_parsers, make_table
 
 METRICS_EVERY = 1.0  # seconds between moves of the counters into Prometheus
 
@@ -58,8 +56,7 @@ class CaptureSource(Source):
     def __init__(self, name: str, config: CaptureConfig, ctx: Context) -> None:
         super().__init__(name, config, ctx)
         self.proto_errors: Counter[str] = Counter()  # malformed protocol data, by reason
-        self.observers: list[FlowObserver] = make_observers(config.protocols, name,
-                                                            self.proto_errors)
+        self.observers = make_parsers(name, config, ctx, self.proto_errors)
         self.engine: PacketEngine | None = None
         self.ring: PacketReader | None = None  # the reader of the current (or last) run
         self._prepared: PacketReader | None = None

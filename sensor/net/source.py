@@ -20,7 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ronda.component import Context, Emit, Source, SourceConfig
-from ronda.durations import Duration
+from ronda.durations import Duration, Size
 from ronda.errors import ConfigError, InputError
 from ronda.schema import Event
 from sensor.net.engine import PacketEngine, paced
@@ -28,7 +28,8 @@ from sensor.net.flows import FlowTable
 from sensor.net.hooks import FlowObserver
 from sensor.net.payload import PayloadSampler
 from sensor.net.pcapfile import CaptureReader, NotACapture, capture_format
-from sensor.net.proto.registry import ALL, ProtocolName, make_observers
+from sensor.net.proto.buffers import DEFAULT_BUDGET
+from sensor.net.proto.registry import ALL, ProtocolName, buffer_budget, make_observers
 
 
 class IdleTimeouts(BaseModel):
@@ -53,12 +54,27 @@ class PacketSourceConfig(SourceConfig):
     protocols: list[ProtocolName] = Field(default_factory=lambda: list(ALL))
     # the first bytes of each direction of a flow, on its event, for payload rules
     payload_bytes: int = Field(default=0, ge=0, le=65536)
+    # all the protocol parsers' per-flow buffers together (partial HTTP heads, TLS
+    # records, DNS-over-TCP messages); a message that would go beyond is dropped, counted
+    proto_buffer_bytes: Size = Field(default=DEFAULT_BUDGET, ge=0)
 
 
 class PcapConfig(PacketSourceConfig):
     type: Literal["pcap"] = "pcap"
     path: str
     realtime: bool = False
+
+
+def make_parsers(name: str, cfg: PacketSourceConfig, ctx: Context,
+                 errors: Counter[str]) -> list[FlowObserver]:
+    """The protocol parsers of a packet source, their buffer budget exported as
+    ``ronda_proto_buffer_bytes``."""
+    observers = make_observers(cfg.protocols, name, errors, buffer_bytes=cfg.proto_buffer_bytes)
+    budget = buffer_budget(observers)
+    if budget is not None:
+        ctx.metrics.proto_buffer_bytes.labels(component=name).set_function(
+            lambda: budget.used)
+    return observers
 
 
 def make_table(name: str, cfg: PacketSourceConfig, emit: Callable[[Event], None],
@@ -78,8 +94,7 @@ class PcapSource(Source):
         super().__init__(name, config, ctx)
         self.path = ctx.resolve(config.path)
         self.proto_errors: Counter[str] = Counter()  # malformed protocol data, by reason
-        self.observers: list[FlowObserver] = make_observers(config.protocols, name,
-                                                            self.proto_errors)
+        self.observers = make_parsers(name, config, ctx, self.proto_errors)
         self.engine: PacketEngine | None = None
 
     def prepare(self) -> None:

@@ -4,7 +4,9 @@ of each parser that can take the flow's transport, in turn, for the first
 ``SNIFF_PACKETS`` packets of the flow). Packets of flows no parser wants cost one
 attribute check and one comparison; while sniffed, a look at the first byte and the ports
 (the parsers' ``first_bytes`` and ``ports``) and, only if one may want it, their
-``sniff``; once the parser is done with a flow (``FlowState.done``), one dict look-up."""
+``sniff``; once the parser is done with a flow (``FlowState.done``), one dict look-up.
+When the parser is done, or the sniffing window passed without a parser, the dispatcher
+takes itself off ``flow.watch`` (once), so the flow table stops calling it for the flow."""
 
 from __future__ import annotations
 
@@ -55,8 +57,18 @@ class ProtocolDispatch:
                 st = ext.get(protocol) if ext else None
                 if st is not None and not st.done:
                     parser.take(flow, st, pkt, from_orig, payload, emit)
+                    if st.done:
+                        flow.watch -= 1  # the parser has all it wants of this flow
             return
         if flow.o_pkts + flow.r_pkts > SNIFF_PACKETS:
+            ext = flow.ext
+            if ext is None:
+                flow.ext = {self.name: False}
+            elif self.name in ext:
+                return
+            else:
+                ext[self.name] = False
+            flow.watch -= 1  # no parser's protocol: this flow is not watched any more
             return
         first, ports, sniffers = self._sniffing.get(flow.proto, self._other)
         if (first is not None and (not payload or payload[0] not in first)
@@ -66,6 +78,8 @@ class ProtocolDispatch:
             if sniff(flow, payload):
                 st = parser.claim(flow, pkt, from_orig)
                 parser.take(flow, st, pkt, from_orig, payload, emit)
+                if st.done:
+                    flow.watch -= 1
                 return
 
     def on_flow_end(self, flow: Flow, reason: str, emit: EmitEvent) -> None:

@@ -22,8 +22,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 from gen_pcap import generate  # noqa: E402
 
 COMPILED = ["communityid", "decode", "engine", "flowevent", "flowrecord", "flows", "payload",
-            "pcapfile",
-            "tcpstate"]
+            "pcapfile", "tcpstate", "proto.base", "proto.buffers", "proto.common",
+            "proto.dispatch", "proto.dns", "proto.dnsmsg", "proto.http", "proto.httpmsg",
+            "proto.ja3", "proto.ja4", "proto.ssh", "proto.tls", "proto.tlsmsg"]
 
 # Runs in a child: every event of a capture (all protocol parsers, payload samples) and
 # the source's error counts, as JSON.

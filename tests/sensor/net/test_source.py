@@ -98,3 +98,27 @@ def test_replay_command_guesses_captures(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert ("replayed 6 packets from 2 capture(s): 6 flows, 0 undecodable, "
             "0 malformed protocol messages, 0 alerts") in r.stderr
+
+
+def test_protocol_buffer_budget_is_configured_and_exported(tmp_path: Path) -> None:
+    """``proto_buffer_bytes`` bounds the parsers' buffers; a head split over segments is
+    held meanwhile (the gauge shows it), a head beyond the budget is dropped and counted."""
+    from sensor.net.pcapwrite import ACK, PSH
+
+    a, w = b"\x0a\0\0\1", b"\x0a\0\0\2"
+    with open(tmp_path / "h.pcap", "wb") as fh:
+        pw = PcapWriter(fh)
+        pw.write(T0, ether(ipv4(a, w, 6, tcp(40000, 80, SYN, seq=1))))
+        pw.write(T0 + 0.1, ether(ipv4(a, w, 6, tcp(40000, 80, PSH | ACK,
+                                                   b"GET /" + b"a" * 1500, seq=2))))
+    src = _load(tmp_path, "  lan: {type: pcap, path: h.pcap, proto_buffer_bytes: 1KiB}\n")
+    src.prepare()
+    assert src.config.proto_buffer_bytes == 1024
+    m = src.ctx.metrics
+    assert m.value("ronda_proto_buffer_bytes", component="lan") == 0
+    src.run(lambda batch, pos: None, __import__("threading").Event())
+    assert m.value("ronda_packets_decode_errors_total", component="lan",
+                   reason="proto_buffer_budget") == 1
+    assert m.value("ronda_proto_buffer_bytes", component="lan") == 0
+    with pytest.raises(ConfigError, match="proto_buffer_bytes"):
+        _load(tmp_path, "  lan: {type: pcap, path: h.pcap, proto_buffer_bytes: lots}\n")
