@@ -21,9 +21,9 @@ import shutil
 import threading
 import time
 from collections import Counter
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints, model_validator
 
 from ronda.component import Context, Emit, Source
 from ronda.durations import Duration, Size
@@ -46,8 +46,17 @@ class CaptureConfig(PacketSourceConfig):
     promiscuous: bool = True
     buffer_size: Size = Field(default=64 << 20, ge=1 << 16)
     backend: Literal["packet", "pyshark"] = "packet"
+    # pyshark backend: tshark layers (smb2, sip, rdp...) whose dissection becomes events
+    dissect: list[Annotated[str, StringConstraints(pattern=r"^[a-z0-9_.-]+$")]] = Field(
+        default_factory=list)
     # longest a flow event may wait in a partial batch before it is passed on
     flush_interval: Duration = Field(default=0.5, gt=0)
+
+    @model_validator(mode="after")
+    def _dissect_needs_tshark(self) -> CaptureConfig:
+        if self.dissect and self.backend != "pyshark":
+            raise ValueError("dissect needs backend: pyshark (tshark dissects)")
+        return self
 
 
 class CaptureSource(Source):
@@ -83,7 +92,8 @@ class CaptureSource(Source):
         ring.close()  # it checked the interface, the filter and the permission for tshark
         try:
             return PysharkReader(cfg.interface, bpf=cfg.bpf, snaplen=cfg.snaplen,
-                                 buffer_size=cfg.buffer_size, linktype=ring.linktype)
+                                 buffer_size=cfg.buffer_size, linktype=ring.linktype,
+                                 dissect=frozenset(cfg.dissect), source=self.name)
         except OSError as exc:
             raise ConfigError(str(exc)) from None
 
@@ -98,6 +108,8 @@ class CaptureSource(Source):
         self.ring = ring
         pending: list[Event] = []
         table = make_table(self.name, cfg, pending.append, self.observers)
+        if isinstance(ring, PysharkReader):
+            ring.on_events = pending.extend
         engine = self.engine = PacketEngine(table)
         metrics = CaptureMetrics(self.ctx.metrics, self.name, engine, ring, self.proto_errors)
         metrics()  # the series exist from the start (0), so increase() sees the first drop

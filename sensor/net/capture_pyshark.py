@@ -6,6 +6,9 @@ a few thousand packets/s), for when tshark's capture stack is wanted. pyshark ru
 own asyncio loop in a reader thread; packets reach the engine through a bounded queue
 (when it is full, tshark blocks and the kernel drops, uncounted: tshark reports its drops
 only when it exits, so ``ronda_capture_kernel_*`` are not exported for this backend).
+
+``dissect``: tshark layer names (``smb2``, ``sip``...) whose dissection becomes events
+(``sensor.net.dissect``), handed to ``on_events`` in the engine's thread, in packet order.
 """
 
 from __future__ import annotations
@@ -21,18 +24,24 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from ronda.schema import Event
+from sensor.net.dissect import dissected_events
 from sensor.net.pcapfile import Record
 
 QUEUE = 10_000
+Layers = list[tuple[str, Any]]  # a packet's layer names and their JSON fields
 
 
 class PysharkReader:
     def __init__(self, interface: str, *, bpf: str, snaplen: int, buffer_size: int,
-                 linktype: int) -> None:
+                 linktype: int, dissect: frozenset[str] = frozenset(),
+                 source: str = "") -> None:
         self.interface, self.bpf, self.linktype = interface, bpf, linktype
+        self.dissect, self.source = dissect, source
+        self.on_events: Callable[[list[Event]], None] | None = None
         self.params = ["-s", str(snaplen), "-B", str(max(1, buffer_size >> 20))]
         self.packets = 0
-        self._queue: queue.Queue[tuple[float, bytes, int]] = queue.Queue(QUEUE)
+        self._queue: queue.Queue[tuple[float, bytes, int, Layers | None]] = queue.Queue(QUEUE)
         self._stop = threading.Event()
         self._cap: Any = None
         self._started = threading.Event()
@@ -58,8 +67,13 @@ class PysharkReader:
                 interface=self.interface, bpf_filter=self.bpf or None, use_json=True,
                 include_raw=True, eventloop=loop, custom_parameters=self.params)
             self._started.set()
+            wanted = self.dissect
             for pkt in cap.sniff_continuously():  # ends when close() ends dumpcap
-                item = (float(pkt.sniff_timestamp), pkt.get_raw_packet(), int(pkt.length))
+                layers: Layers | None = None
+                if wanted and any(x.layer_name in wanted for x in pkt.layers):
+                    layers = [(x.layer_name, x._all_fields) for x in pkt.layers]
+                item = (float(pkt.sniff_timestamp), pkt.get_raw_packet(), int(pkt.length),
+                        layers)
                 while not self._stop.is_set():
                     try:
                         self._queue.put(item, timeout=0.2)
@@ -90,7 +104,7 @@ class PysharkReader:
         n = 0
         while True:
             try:
-                ts, raw, wirelen = get(timeout=timeout)
+                ts, raw, wirelen, layers = get(timeout=timeout)
             except queue.Empty:
                 if self.error is not None:
                     raise OSError(f"tshark on {self.interface} failed: {self.error}") from None
@@ -98,6 +112,8 @@ class PysharkReader:
                     return
                 continue
             self.packets += 1
+            if layers is not None and self.on_events is not None:
+                self.on_events(dissected_events(ts, layers, self.dissect, self.source))
             yield ts, lt, raw, 0, len(raw), wirelen
             n += 1
             if n >= 256:

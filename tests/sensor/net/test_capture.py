@@ -162,11 +162,21 @@ def test_pyshark_backend_names_the_package_when_missing(tmp_path: Path,
                                "(pip install pyshark); or use backend: packet",)
 
 
+def test_dissect_needs_the_pyshark_backend() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="dissect needs backend: pyshark"):
+        CaptureConfig(interface="lo", dissect=["sip"])
+    with pytest.raises(ValidationError, match="dissect"):
+        CaptureConfig(interface="lo", backend="pyshark", dissect=["Bad Name"])
+    assert CaptureConfig(interface="lo", backend="pyshark", dissect=["smb2"]).dissect == ["smb2"]
+
+
 @pytest.mark.skipif(importlib.util.find_spec("pyshark") is None or not shutil.which("tshark"),
                     reason="backend pyshark needs pyshark (pip install pyshark) and tshark")
 def test_pyshark_backend_feeds_the_same_engine(net: VethPair, tmp_path: Path) -> None:
     server = tcp_server(net, 8080)
-    run = Running(net, tmp_path, backend="pyshark", bpf="not arp")
+    run = Running(net, tmp_path, backend="pyshark", bpf="not arp", dissect=["dns"])
     try:
         traffic_from_b(net, "import time\ntime.sleep(3)\n" + MIXED)  # tshark starting
         wait_events(run, lambda evs: any(e.fields.get("destination.port") == 8080
@@ -180,6 +190,12 @@ def test_pyshark_backend_feeds_the_same_engine(net: VethPair, tmp_path: Path) ->
     assert any(t[3] == 8080 and t[4] == "tcp" for t in tuples)
     assert run.metric("ronda_received_total") >= 8
     assert run.src.ctx.metrics.total("ronda_capture_kernel_drops_total") == 0  # not exported
+    # tshark's own dissection of the DNS query, as the ``dissect`` list asked
+    dns = [e for e in run.events if e.dataset == "tshark.dns"]
+    assert dns and dns[0].fields["tshark.dns.qry.name"] == "example.com"
+    assert dns[0].fields["source.port"] == 40053 and dns[0].fields["destination.port"] == 53
+    assert not any(e.dataset.startswith("tshark.") and e.dataset != "tshark.dns"
+                   for e in run.events)
 
 
 def test_link_down_and_up_resumes_and_a_deleted_interface_ends_the_run(
