@@ -6,14 +6,14 @@
 One deterministic capture of an office network segment (bench/gen_pcap.py: HTTP, TLS, SSH
 sessions with real protocol bytes, DNS over UDP, ICMP echo; ~1.5 % of the web requests are
 attacks), cached under .cache/bench/. Measured on the same file, in the same run:
-- Ronda, the issue's configuration (bench/pcap_config.py): ``ronda replay pcap:FILE
-  --no-store --output none`` (the whole command, process start included) with every
-  protocol parser, the Sigma pack, every network detector, a threat-intel list and the
-  Suricata-subset rules of rules/suricata (so payload samples too);
-- the same command without detectors (protocol parsers still on: replay builds its pcap
-  source with the default ``protocols``, all of them, and takes no source settings from
-  the config, so a flows-only whole command is not possible; flows only is measured in
-  process);
+- Ronda, ``ronda replay pcap:FILE --no-store --output none`` (the whole command, process
+  start included), four configurations (bench/pcap_config.py): every detector (protocol
+  parsers, the Sigma pack, every network detector, a threat-intel list and the
+  Suricata-subset rules of rules/suricata, so payload samples too); parsers + netrules
+  (the issue's "flows + metadata events, rules on"); parsers without detectors; flows
+  only (a pcap source with ``protocols: []`` in the config, which replay applies). The
+  start-up (imports, config, rules) is the same command on a one-packet capture; the rate
+  without it is also printed, for Ronda and for tshark;
 - Ronda's hot loop in this process (reader, decoder, flow table, events): flows only,
   with a no-op observer on the protocol hook, and with the protocol parsers;
 - tshark: ``tshark -r FILE -T fields`` with the same fields (frame, addresses, ports, DNS,
@@ -59,6 +59,7 @@ from sensor.net.flowrecord import Flow  # noqa: E402
 from sensor.net.flows import FlowTable  # noqa: E402
 from sensor.net.hooks import EmitEvent, FlowObserver, Packet  # noqa: E402
 from sensor.net.pcapfile import CaptureReader  # noqa: E402
+from sensor.net.pcapwrite import PcapWriter  # noqa: E402
 from sensor.net.proto.registry import ALL, make_observers  # noqa: E402
 
 TSHARK_FIELDS = ("frame.time_epoch", "ip.src", "ip.dst", "tcp.srcport", "tcp.dstport",
@@ -140,8 +141,6 @@ def in_process(path: Path, observers: list[FlowObserver],
 
 def scapy_rate(path: Path, limit: int) -> float:
     from scapy.all import rdpcap  # all layers, so rdpcap dissects Ethernet/IP/TCP/UDP
-
-    from sensor.net.pcapwrite import PcapWriter
 
     with tempfile.TemporaryDirectory(prefix="ronda-bench-") as tmp:
         part = Path(tmp) / "slice.pcap"
@@ -243,23 +242,34 @@ def main() -> int:
         tmp = Path(tmp_name)
         replay = [sys.executable, "-m", "ronda.daemon.cli", "replay", f"pcap:{path}",
                   "--no-store"]
-        full = [*replay, "-c", str(pcap_config.write(tmp, "full.yaml", True)),
-                "--output", "none"]
-        bare = [*replay, "-c", str(pcap_config.write(tmp, "bare.yaml", False)),
-                "--output", "none"]
+        cmds = {k: [*replay, "-c", str(pcap_config.write(tmp, f"{k}.yaml", k)),
+                    "--output", "none"] for k in ("full", "netrules", "bare", "flows")}
+        full = cmds["full"]
+        # start-up (imports, config, rules) measured apart: the same commands on a
+        # capture of one packet
+        tiny = tmp / "one.pcap"
+        with open(tiny, "wb") as fh:
+            PcapWriter(fh).write(*next((r[0], r[2][r[3]:r[3] + r[4]])
+                                       for r in CaptureReader(path)))
         shark = [tshark, "-n", "-r", str(path), "-T", "fields",
                  *[x for f in fields for x in ("-e", f)]]
-        best = dict.fromkeys(("ronda", "bare", "tshark", "engine", "hook", "proto"),
-                             float("inf"))
-        rss = dict.fromkeys(("ronda", "bare"), 0)
+        best = dict.fromkeys(("ronda", "netrules", "bare", "flows", "tshark", "engine",
+                              "hook", "proto", "start_full", "start_netrules",
+                              "start_tshark"), float("inf"))
+        rss = dict.fromkeys(("ronda", "netrules", "bare", "flows"), 0)
         err = ""
         for i in range(args.repeat):
-            took, rss_now, err = run_cmd(full)
-            best["ronda"] = min(best["ronda"], took)
-            rss["ronda"] = max(rss["ronda"], rss_now)
-            took, rss_now, _ = run_cmd(bare)
-            best["bare"] = min(best["bare"], took)
-            rss["bare"] = max(rss["bare"], rss_now)
+            for key, cmd in (("ronda", full), ("netrules", cmds["netrules"]),
+                             ("bare", cmds["bare"]), ("flows", cmds["flows"])):
+                took, rss_now, out = run_cmd(cmd)
+                best[key] = min(best[key], took)
+                rss[key] = max(rss[key], rss_now)
+                if key == "ronda":
+                    err = out
+            for key, cmd in (("start_full", full), ("start_netrules", cmds["netrules"])):
+                best[key] = min(best[key], run_cmd([*cmd[:4], f"pcap:{tiny}", *cmd[5:]])[0])
+            best["start_tshark"] = min(best["start_tshark"], run_cmd(
+                [*shark[:3], str(tiny), *shark[4:]])[0])
             best["tshark"] = min(best["tshark"], run_cmd(shark)[0])
             best["engine"] = min(best["engine"], in_process(path, []))
             best["hook"] = min(best["hook"], in_process(path, [NoopObserver()]))
@@ -269,12 +279,22 @@ def main() -> int:
         jsonl = tmp / "alerts.jsonl"  # which rules fired: one more run, not timed
         run_cmd([*full[:-1], "jsonl"], jsonl)
         rules = alerts_by_rule(jsonl)
-    rate = {k: n / v for k, v in best.items()}
+    rate = {k: n / v for k, v in best.items() if not k.startswith("start_")}
+    # throughput once started: the one-packet run's time taken off
+    steady = {k: n / max(1e-9, best[k] - best[s]) for k, s in (
+        ("ronda", "start_full"), ("netrules", "start_netrules"), ("tshark", "start_tshark"))}
     rate["scapy"] = scapy_rate(path, min(args.scapy_slice, n))
     result = {
         "packets": n,
         "ronda_pps": round(rate["ronda"]),
+        "ronda_netrules_pps": round(rate["netrules"]),
         "ronda_no_detectors_pps": round(rate["bare"]),
+        "ronda_flows_only_pps": round(rate["flows"]),
+        "startup_s": {"full": round(best["start_full"], 2),
+                      "netrules": round(best["start_netrules"], 2),
+                      "tshark": round(best["start_tshark"], 2)},
+        "steady_pps": {k: round(v) for k, v in steady.items()},
+        "netrules_ratio_vs_tshark": round(rate["netrules"] / rate["tshark"], 2),
         "ronda_engine_pps": round(rate["engine"]),
         "ronda_engine_hook_pps": round(rate["hook"]),
         "ronda_engine_protocols_pps": round(rate["proto"]),
@@ -305,19 +325,28 @@ def report(path: Path, r: dict[str, Any], scapy_n: int) -> None:
         return f"{r[key]:>10,} packets/s"
 
     print(f"capture: {path} ({r['packets']} packets, {path.stat().st_size / 2**20:.0f} MiB)")
-    print(f"  ronda replay, rules on (whole command)   {pps('ronda_pps')}   "
-          f"peak RSS {r['ronda_peak_rss_mib']} MiB")
-    print(f"  ronda replay, no detectors               {pps('ronda_no_detectors_pps')}   "
+    st, sp = r["startup_s"], r["steady_pps"]
+    print("  whole commands (start-up included; then without it: the time of the same command"
+          " on a one-packet capture taken off)")
+    print(f"  ronda replay, every detector            {pps('ronda_pps')}   "
+          f"peak RSS {r['ronda_peak_rss_mib']} MiB; start-up {st['full']} s, then "
+          f"{sp['ronda']:,}/s")
+    print(f"  ronda replay, parsers + netrules        {pps('ronda_netrules_pps')}   "
+          f"start-up {st['netrules']} s, then {sp['netrules']:,}/s")
+    print(f"  ronda replay, parsers, no detectors     {pps('ronda_no_detectors_pps')}   "
           f"peak RSS {r['ronda_no_detectors_peak_rss_mib']} MiB")
+    print(f"  ronda replay, flows only                {pps('ronda_flows_only_pps')}")
     print(f"  ronda hot loop in process, flows only    {pps('ronda_engine_pps')}")
     print(f"  ... with a no-op hook                    {pps('ronda_engine_hook_pps')}")
     print(f"  ... with the protocol parsers            {pps('ronda_engine_protocols_pps')}")
     label = f"tshark -T fields ({len(r['tshark_fields'])} fields)"
-    print(f"  {label:<41}{pps('tshark_pps')}")
+    print(f"  {label:<41}{pps('tshark_pps')}   start-up {st['tshark']} s, then "
+          f"{sp['tshark']:,}/s")
     label = f"scapy rdpcap (first {scapy_n})"
     print(f"  {label:<41}{pps('scapy_rdpcap_pps')}")
     ok = r["ronda_pps"] >= GOAL_PPS and r["ratio_vs_tshark"] >= GOAL_VS_TSHARK
-    print(f"  ronda / tshark = {r['ratio_vs_tshark']}x   ronda / scapy = "
+    print(f"  parsers + netrules / tshark = {r['netrules_ratio_vs_tshark']}x")
+    print(f"  every detector: ronda / tshark = {r['ratio_vs_tshark']}x   ronda / scapy = "
           f"{r['ratio_vs_scapy']}x   (goal: >= {GOAL_PPS:,} packets/s and >= "
           f"{GOAL_VS_TSHARK}x tshark: {'met' if ok else 'NOT met'})")
     print(f"  {r['ronda_summary']}")

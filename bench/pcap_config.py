@@ -3,7 +3,8 @@
 ``full``: the issue's configuration for ``ronda replay pcap:FILE``: the protocol parsers
 (replay turns them all on), the shipped Sigma pack, every network detector with the
 thresholds of config/ronda.yaml's examples, a threat-intel list, and the Suricata-subset
-rules of rules/suricata (which also turn on payload samples). ``bare``: no detectors.
+rules of rules/suricata (which also turn on payload samples). ``netrules``: the parsers and
+the Suricata-subset rules only. ``bare``: no detectors. ``flows``: not even the parsers.
 """
 
 from __future__ import annotations
@@ -52,11 +53,19 @@ def detectors(tmp: Path) -> dict[str, Any]:
     }
 
 
-def write(tmp: Path, name: str, full: bool) -> Path:
-    """The config file ``tmp/name`` (JSON is YAML); state under ``tmp``."""
+def write(tmp: Path, name: str, which: str) -> Path:
+    """The config file ``tmp/name`` (JSON is YAML); state under ``tmp``. ``which``:
+    ``full`` (every detector), ``netrules`` (the Suricata-subset rules only), ``bare`` (no
+    detectors) or ``flows`` (no detectors, no protocol parsers: a pcap source's
+    ``protocols: []``, which ``ronda replay`` applies to the captures it reads)."""
     cfg: dict[str, Any] = {"sensor": {"name": "bench"}, "state_dir": str(tmp),
                            "logging": {"level": "warning"}}
-    cfg["detectors"] = detectors(tmp) if full else {}
+    every = detectors(tmp)
+    cfg["detectors"] = {"full": every, "netrules": {"netrules": every["netrules"]}}.get(
+        which, {})
+    if which == "flows":
+        cfg["sources"] = {"lan": {"type": "pcap", "path": str(tmp / "unused.pcap"),
+                                  "protocols": []}}
     path = tmp / name
     path.write_text(json.dumps(cfg, indent=1))
     return path

@@ -28,8 +28,12 @@ def test_pcap_benchmark_runs() -> None:
     for key in ("ronda_pps", "ronda_no_detectors_pps", "ronda_engine_pps",
                 "ronda_engine_hook_pps", "ronda_engine_protocols_pps", "tshark_pps",
                 "scapy_rdpcap_pps", "ratio_vs_tshark", "ratio_vs_scapy",
-                "ronda_peak_rss_mib", "flows"):
+                "ronda_peak_rss_mib", "flows", "ronda_netrules_pps", "ronda_flows_only_pps",
+                "netrules_ratio_vs_tshark"):
         assert result[key] > 0, key
+    assert set(result["startup_s"]) == {"full", "netrules", "tshark"}
+    assert all(v > 0 for v in result["startup_s"].values())
+    assert set(result["steady_pps"]) == {"ronda", "netrules", "tshark"}
     assert result["undecodable"] == 0
     assert result["malformed"] == 0, result["ronda_summary"]
     assert "0 undecodable, 0 malformed protocol messages" in result["ronda_summary"]
