@@ -24,6 +24,7 @@ from ronda.durations import Duration, Size
 from ronda.errors import ConfigError, InputError
 from ronda.schema import Event
 from sensor.net.engine import PacketEngine, paced
+from sensor.net.flowmetrics import FlowMetrics
 from sensor.net.flows import FlowTable
 from sensor.net.hooks import FlowObserver
 from sensor.net.payload import PayloadSampler
@@ -110,7 +111,8 @@ class PcapSource(Source):
         table = make_table(self.name, cfg, pending.append, self.observers)
         engine = self.engine = PacketEngine(table)
         reader = CaptureReader(self.path)
-        flush = _MetricFlusher(self, engine, reader)
+        flush = FlowMetrics(self.ctx.metrics, self.name, engine, self.proto_errors,
+                            reader.errors)
         batch = cfg.batch_events
         realtime = cfg.realtime
 
@@ -135,48 +137,3 @@ class PcapSource(Source):
         flush.emitted += len(pending)
         pending.clear()
         flush()
-
-
-class _MetricFlusher:
-    """Moves the engine's plain counters into the Prometheus families."""
-
-    def __init__(self, src: PcapSource, engine: PacketEngine, reader: CaptureReader) -> None:
-        m = src.ctx.metrics
-        name = src.name
-        self.name = name
-        self.m = m
-        self.engine = engine
-        self.reader = reader
-        self.proto_errors = src.proto_errors
-        self.received = m.received.labels(component=name)
-        self.emitted_c = m.emitted.labels(component=name)
-        self.active = m.flows_active.labels(component=name)
-        self.emitted = 0
-        self._packets = self._evictions = self._emitted = 0
-
-    def __call__(self) -> None:
-        e, m, name = self.engine, self.m, self.name
-        table = e.table
-        if e.packets > self._packets:
-            self.received.inc(e.packets - self._packets)
-            self._packets = e.packets
-        if self.emitted > self._emitted:
-            self.emitted_c.inc(self.emitted - self._emitted)
-            self._emitted = self.emitted
-        errors: Counter[str] = e.errors + self.reader.errors + self.proto_errors
-        for reason, n in errors.items():
-            m.packet_decode_errors.labels(component=name, reason=reason).inc(n)
-        e.errors.clear()
-        self.reader.errors.clear()
-        self.proto_errors.clear()
-        for reason, n in e.skipped.items():
-            m.packets_skipped.labels(component=name, reason=reason).inc(n)
-        e.skipped.clear()
-        for reason, n in table.ended.items():
-            m.flows.labels(component=name, reason=reason).inc(n)
-        table.ended.clear()
-        if table.evictions > self._evictions:
-            m.flow_evictions.labels(component=name, reason="table_full").inc(
-                table.evictions - self._evictions)
-            self._evictions = table.evictions
-        self.active.set(len(table))

@@ -57,18 +57,25 @@ def write_capture(path: Path) -> None:
                                                        _dns_query("www.good.example", 8)))))
 
 
-def test_replay_raises_netrules_alerts(tmp_path: Path) -> None:
-    pcap = tmp_path / "attack.pcap"
-    write_capture(pcap)
-    rules = tmp_path / "emerging-test.rules"
-    rules.write_text(RULES)
-    cfg = tmp_path / "ronda.yaml"
-    cfg.write_text(f"sensor: {{name: t}}\nstate_dir: {tmp_path}\n"
+def _replay(tmp: Path, pcap: Path, rules: Path,
+            extra: str = "") -> subprocess.CompletedProcess[str]:
+    """``ronda replay --output jsonl`` of ``pcap`` with a netrules detector on ``rules``."""
+    cfg = tmp / "ronda.yaml"
+    cfg.write_text(f"sensor: {{name: t}}\nstate_dir: {tmp}\n{extra}"
                    f"detectors:\n  netrules: {{type: netrules, rules: [{rules}]}}\n")
     r = subprocess.run([sys.executable, "-m", "ronda.daemon.cli", "replay", "-c", str(cfg),
                         "--no-store", "--output", "jsonl", f"pcap:{pcap}"],
                        capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert r.returncode == 0, r.stderr
+    return r
+
+
+def test_replay_raises_netrules_alerts(tmp_path: Path) -> None:
+    pcap = tmp_path / "attack.pcap"
+    write_capture(pcap)
+    rules = tmp_path / "emerging-test.rules"
+    rules.write_text(RULES)
+    r = _replay(tmp_path, pcap, rules)
     docs = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
     by_id = {d["rule"]["id"]: d for d in docs}
     assert set(by_id) == {"sid:2009151", "sid:9100020"}, r.stdout
@@ -93,13 +100,7 @@ def test_payload_rules_on_sampled_flows(tmp_path: Path) -> None:
         'content:"404 Not Found"; classtype:misc-activity; sid:9100031;)\n'
         'alert tcp any any -> any any (msg:"to_server only"; flow:to_server; '
         'content:"404 Not Found"; sid:9100032;)\n')
-    cfg = tmp_path / "ronda.yaml"
-    cfg.write_text(f"sensor: {{name: t}}\nstate_dir: {tmp_path}\n"
-                   f"detectors:\n  netrules: {{type: netrules, rules: [{rules}]}}\n")
-    r = subprocess.run([sys.executable, "-m", "ronda.daemon.cli", "replay", "-c", str(cfg),
-                        "--no-store", "--output", "jsonl", f"pcap:{pcap}"],
-                       capture_output=True, text=True, cwd=ROOT, timeout=120)
-    assert r.returncode == 0, r.stderr
+    r = _replay(tmp_path, pcap, rules)
     docs = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
     by_id = {d["rule"]["id"]: d for d in docs}
     assert set(by_id) == {"sid:9100030", "sid:9100031"}, r.stdout
@@ -115,13 +116,7 @@ def test_replay_reads_captures_with_the_configured_packet_settings(tmp_path: Pat
     write_capture(pcap)
     rules = tmp_path / "emerging-test.rules"
     rules.write_text(RULES)
-    cfg = tmp_path / "ronda.yaml"
-    cfg.write_text(f"sensor: {{name: t}}\nstate_dir: {tmp_path}\n"
-                   "sources:\n  lan: {type: capture, interface: eth9, protocols: [dns]}\n"
-                   f"detectors:\n  netrules: {{type: netrules, rules: [{rules}]}}\n")
-    r = subprocess.run([sys.executable, "-m", "ronda.daemon.cli", "replay", "-c", str(cfg),
-                        "--no-store", "--output", "jsonl", f"pcap:{pcap}"],
-                       capture_output=True, text=True, cwd=ROOT, timeout=120)
-    assert r.returncode == 0, r.stderr
+    r = _replay(tmp_path, pcap, rules,
+                "sources:\n  lan: {type: capture, interface: eth9, protocols: [dns]}\n")
     ids = {json.loads(line)["rule"]["id"] for line in r.stdout.splitlines() if line.strip()}
     assert ids == {"sid:9100020"}, r.stdout
