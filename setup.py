@@ -1,7 +1,9 @@
 """Build: the packet hot path (sensor/net: reader, decoder, flow table, TCP state, flow
-events) is compiled to C with mypyc, from the same type-checked Python sources. Without a
-compiler, or with RONDA_PURE_PYTHON=1, Ronda installs and runs the sources as they are
-(same behaviour, about 1.5x slower on packets). Everything else is in pyproject.toml."""
+events, protocol parsers) is compiled to C with mypyc (a build requirement, pinned to the
+mypy the code is checked with), from the same type-checked Python sources. With
+RONDA_PURE_PYTHON=1 (a machine without a C compiler) Ronda installs and runs the sources
+as they are (same behaviour, about half the speed on packets). Everything else is in
+pyproject.toml."""
 
 from __future__ import annotations
 
