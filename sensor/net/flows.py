@@ -124,6 +124,8 @@ class FlowTable:
             flow.last = ts
             if ts - flow.start >= self.active_timeout:
                 self._cut(flow, ts)
+        # the two directions mirror each other on purpose: each touches its own fields
+        # directly, with no per-packet indirection (this is the hottest code)
         if lo is flow.orig_lo:
             flow.o_pkts += 1
             flow.o_bytes += iplen
