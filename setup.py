@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from setuptools import setup
+from setuptools.command.build_ext import build_ext
 
 # The modules compiled to C: the per-packet code. Listed here only; they stay plain,
 # importable Python in the source tree.
@@ -53,9 +54,17 @@ def ext_modules() -> list[object]:
         return []
     # one shared library inside the package (sensor/net/hotpath__mypyc...), so an editable
     # install finds it wherever Python starts
-    modules = list(mypycify(COMPILED, opt_level="3", group_name="sensor.net.hotpath"))
-    _record_sources()
-    return modules
+    return list(mypycify(COMPILED, opt_level="3", group_name="sensor.net.hotpath"))
+
+
+class BuildExt(build_ext):
+    """Builds the extensions, then records what they were built from (only once the
+    compiler succeeded)."""
+
+    def run(self) -> None:
+        super().run()
+        if self.extensions:
+            _record_sources()
 
 
 def _record_sources() -> None:
@@ -68,4 +77,4 @@ def _record_sources() -> None:
                                for m in COMPILED}, indent=1) + "\n")
 
 
-setup(ext_modules=ext_modules())
+setup(ext_modules=ext_modules(), cmdclass={"build_ext": BuildExt})

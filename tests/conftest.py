@@ -27,6 +27,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     stale = [m for m, digest in record.items()
              if not (ROOT / m).exists()
              or hashlib.sha256((ROOT / m).read_bytes()).hexdigest() != digest]
+    # a compiled module no longer listed would still shadow its source
+    for ext in compiled:
+        source = str(ext.relative_to(ROOT)).split(".", 1)[0] + ".py"
+        if source not in record and not ext.name.startswith("hotpath__mypyc"):
+            stale.append(str(ext.relative_to(ROOT)))
     if stale or not record:
         raise pytest.UsageError(
             f"changed since compiled: {', '.join(sorted(stale)) or 'unknown build'}; rebuild "

@@ -234,8 +234,12 @@ class _Options:
         """``isdataat:!1,relative`` after a content: no byte after the match, which is
         ``endswith``. Other forms look at payload sizes: outside the subset."""
         last = self.items[-1][1] if self.items else None
+        # relative to the last content of the buffer in use (a sticky buffer named after
+        # that content has no previous match: outside the subset)
+        same = bool(self.items) and (self.items[-1][0] == self.buffer
+                                     or self.buffer == PAYLOAD)  # (a legacy http_uri...)
         if "".join(value.split()) != "!1,relative" or not isinstance(last, Content) \
-                or last.negated:
+                or last.negated or not same:
             raise Unsupported("isdataat")
         last.endswith = True
 

@@ -44,7 +44,12 @@ def _check_type(loaded: LoadedConfig, section: str, name: str, body: dict[str, A
         where = loaded.origins.lookup((section, name))
         raise ConfigError(f"{where} {section}.{name}.type: required key is missing "
                           f"(expected one of {names})")
-    cls = table.get(str(kind))
+    try:
+        cls = table.get(str(kind))
+    except ImportError as exc:  # a dependency of that component is not installed
+        where = loaded.origins.lookup((section, name, "type"))
+        raise ConfigError(f"{where} {section}.{name}.type: {kind!r} cannot be loaded: "
+                          f"{exc}") from None
     if cls is None:
         where = loaded.origins.lookup((section, name, "type"))
         raise ConfigError(f"{where} {section}.{name}.type: unknown {noun} type {kind!r} "

@@ -86,7 +86,7 @@ def _capture_config(loaded: LoadedConfig, path: Path) -> PcapConfig:
         if body.get("type") in ("capture", "pcap"):
             settings = {k: v for k, v in body.items() if k in fields}
             break
-    if not settings.get("payload_bytes"):
+    if "payload_bytes" not in settings:  # (an explicit 0 stays 0, as on the live sensor)
         settings["payload_bytes"] = _payload_bytes(loaded)
     return PcapConfig(type="pcap", path=str(path.resolve()), **settings)
 
@@ -101,7 +101,8 @@ def _guess_eve(path: Path) -> bool:
 
 
 def replay(loaded: LoadedConfig, specs: list[str], output: str, *, store: bool,
-           respond: bool, state_dir: Path | None = None) -> int:
+           respond: bool, state_dir: Path | None = None, tune: bool = False) -> int:
+    """``tune``: the process is the command's own (``tune_gc``); not when embedded."""
     log = setup_logging(loaded.config.logging.level)
     clock = EventClock()
     inputs = parse_inputs(specs, clock)
@@ -125,7 +126,8 @@ def replay(loaded: LoadedConfig, specs: list[str], output: str, *, store: bool,
     collector = Collector(ctx)
     pipeline = Pipeline(ctx, loaded.config.pipeline, sources, comps.detectors,
                         [*comps.responders, collector], lossless=True)
-    tune_gc()
+    if tune:
+        tune_gc()
     pipeline.start()
     code = pipeline.wait()
     alerts = collector.ordered()
@@ -162,7 +164,7 @@ def replay(loaded: LoadedConfig, specs: list[str], output: str, *, store: bool,
 def cmd_replay(args: argparse.Namespace) -> int:
     loaded = load_from_args(args)
     return replay(loaded, list(args.inputs), args.output, store=not args.no_store,
-                  respond=args.respond)
+                  respond=args.respond, tune=True)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

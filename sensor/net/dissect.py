@@ -30,8 +30,8 @@ def layer_fields(tree: Mapping[str, Any], out: dict[str, Any] | None = None) -> 
         if isinstance(value, Mapping):
             layer_fields(value, found)
             continue
-        if "." not in key or key.endswith("_tree"):
-            continue  # a label, or tshark's raw bytes of a subtree
+        if "." not in key or key.endswith(("_tree", "_raw")):
+            continue  # a label, or tshark's raw bytes (``-x``) of a field or subtree
         values = value if isinstance(value, list) else [value]
         for v in values:
             if isinstance(v, Mapping):
@@ -75,17 +75,17 @@ def dissected_events(ts: float, layers: Iterable[tuple[str, Mapping[str, Any]]],
                      wanted: frozenset[str], source: str = "") -> list[Event]:
     """One event per wanted layer of a packet (``layers``: tshark's layer names and their
     JSON fields, in order)."""
-    by_name = dict(layers)
-    hits = [name for name in by_name if name in wanted]
+    layers = list(layers)
+    hits = [(name, fields) for name, fields in layers if name in wanted]
     if not hits:
         return []
-    base = endpoints(by_name)
+    base = endpoints(dict(layers))  # (the innermost IP and transport of a tunnel)
     out: list[Event] = []
-    for name in hits:
+    for name, tree in hits:  # each layer, a repeated one too (compound SMB2 commands)
         f: dict[str, Any] = {"event.kind": "event", "event.category": ["network"],
                              "event.type": ["protocol"], "event.action": f"{name}_packet",
                              "network.protocol": name, **base}
-        fields = layer_fields(by_name[name])
+        fields = layer_fields(tree)
         for key, value in fields.items():
             f[f"tshark.{key}"] = value
         where = (f"{base.get('source.ip', '?')} -> {base.get('destination.ip', '?')}"

@@ -80,6 +80,10 @@ def make_parsers(name: str, cfg: PacketSourceConfig, ctx: Context,
 
 def make_table(name: str, cfg: PacketSourceConfig, emit: Callable[[Event], None],
                observers: list[FlowObserver]) -> FlowTable:
+    """A new flow table for one run of a source (a restart makes another)."""
+    budget = buffer_budget(observers)
+    if budget is not None:
+        budget.used = 0  # a new table holds no buffers (a failed run's flows are gone)
     it = cfg.idle_timeout
     return FlowTable(emit, source=name, tcp_idle=it.tcp, udp_idle=it.udp, other_idle=it.icmp,
                      active_timeout=cfg.active_timeout, max_flows=cfg.max_flows,
@@ -125,15 +129,19 @@ class PcapSource(Source):
             return not stop.is_set()
 
         records = paced(reader, stop) if realtime else reader
+        failure: InputError | None = None
         try:
             engine.run(records, tick, tick_every=1 if realtime else 4096)
         except NotACapture as exc:
-            raise InputError(str(exc)) from None
+            failure = InputError(str(exc))
         except (OSError, EOFError, zlib.error) as exc:  # unreadable, corrupt .gz
-            raise InputError(f"{self.path}: cannot read: {exc}") from None
+            failure = InputError(f"{self.path}: cannot read: {exc}")
+        # what was read before a failure is not lost: its flows end and go out first
         table.flush()
         for i in range(0, len(pending), batch):
             emit(pending[i:i + batch], None)
         flush.emitted += len(pending)
         pending.clear()
         flush()
+        if failure is not None:
+            raise failure

@@ -103,10 +103,14 @@ class ProtocolParser(Generic[S]):
         buffer to the budget."""
         buf = st.bufs[0 if from_orig else 1]
         before = len(buf)
+        failed = True
         try:
             self.feed(flow, st, buf, pkt, from_orig, payload, emit)
+            failed = False
         finally:
             kept = len(buf) == before or self.budget.settle(buf, before)
+            if not kept and failed:
+                buf.clear()  # settle took its bytes off already: never given back twice
         if not kept:
             try:
                 self.dropped(flow, st, buf, from_orig, emit)

@@ -60,12 +60,12 @@ class ProtocolDispatch:
                     if st.done:
                         flow.watch -= 1  # the parser has all it wants of this flow
             return
+        ext = flow.ext
+        if ext is not None and self.name in ext:
+            return  # given up on (sticky: an active-timeout cut restarts the counts)
         if flow.o_pkts + flow.r_pkts > SNIFF_PACKETS:
-            ext = flow.ext
             if ext is None:
                 flow.ext = {self.name: False}
-            elif self.name in ext:
-                return
             else:
                 ext[self.name] = False
             flow.watch -= 1  # no parser's protocol: this flow is not watched any more

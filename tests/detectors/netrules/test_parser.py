@@ -52,6 +52,13 @@ def test_isdataat_not_one_relative_after_content_is_endswith() -> None:
                   'isdataat:!1,relative;', 'content:"a"; isdataat:!1;'):
         loaded = load(f'alert http any any -> any any (msg:"x"; http.uri; {other} sid:9;)')
         assert loaded.skipped == {"isdataat": 1} and not loaded.rules, other
+    # relative to the buffer in use: a sticky buffer named after the content has no match
+    loaded = load('alert http any any -> any any (msg:"x"; content:"a"; http.uri; '
+                  'isdataat:!1,relative; sid:9;)')
+    assert loaded.skipped == {"isdataat": 1} and not loaded.rules
+    legacy = one('alert http any any -> any any (msg:"x"; content:".php"; http_uri; '
+                 'isdataat:!1,relative; sid:9;)')
+    assert legacy.buffers["http.uri"][0].endswith  # type: ignore[union-attr]
 
 
 def test_problems_name_file_and_line() -> None:

@@ -24,8 +24,9 @@ def _dns_query(name: str) -> bytes:
 
 
 def _tshark_layers(path: Path) -> list[list[tuple[str, Any]]]:
-    """Each packet's layers as pyshark's JSON mode sees them (``-T json``)."""
-    out = subprocess.run(["tshark", "-n", "-r", str(path), "-T", "json"], check=True,
+    """Each packet's layers as pyshark's JSON mode sees them (``-T json``; ``-x``: with
+    the raw bytes of every field, as the backend's ``include_raw`` asks)."""
+    out = subprocess.run(["tshark", "-n", "-x", "-r", str(path), "-T", "json"], check=True,
                          capture_output=True, text=True, timeout=60).stdout
     return [list(p["_source"]["layers"].items()) for p in json.loads(out)]
 
@@ -46,6 +47,7 @@ def test_dns_dissected_by_tshark_becomes_an_event(tmp_path: Path) -> None:
             f["network.transport"], f["network.protocol"]) == (
         "10.0.0.5", 40000, "10.0.0.53", 53, "udp", "dns")
     assert events[0].source == "lan" and events[0].timestamp == T0
+    assert not [k for k in f if k.endswith("_raw")]  # tshark's hex twins are left out
     assert dissected_events(T0, layers, frozenset({"sip"})) == []
 
 
@@ -57,6 +59,10 @@ def test_repeated_fields_become_lists_and_everything_is_bounded() -> None:
     assert len(f["x.long"]) == 1024
     many = layer_fields({f"x.f{i}": str(i) for i in range(1000)})
     assert len(many) == MAX_FIELDS
+    twice = dissected_events(T0, [("ip", {"ip.src": "10.0.0.1", "ip.dst": "10.0.0.2"}),
+                                  ("smb2", {"smb2.cmd": "5"}), ("smb2", {"smb2.cmd": "6"})],
+                             frozenset({"smb2"}))
+    assert [e.fields["tshark.smb2.cmd"] for e in twice] == ["5", "6"]
     assert endpoints({"ipv6": {"ipv6.src": "::1", "ipv6.dst": "::2"},
                       "tcp": {"tcp.srcport": "5", "tcp.dstport": "x"}}) == {
         "source.ip": "::1", "destination.ip": "::2", "network.type": "ipv6",

@@ -47,3 +47,39 @@ def test_dispatch_holds_the_shared_budget() -> None:
     assert isinstance(dispatch, ProtocolDispatch)
     assert dispatch.budget is not None and dispatch.budget.limit == 1234
     assert all(p.budget is dispatch.budget for p in dispatch.parsers)
+
+
+def test_a_flow_given_up_on_stays_so_after_an_active_timeout_cut() -> None:
+    """No parser recognised the flow in its sniffing window; an active-timeout cut starts
+    the record's counts over, but the flow is not sniffed again: a later packet that looks
+    like a TLS hello is not claimed, and the flow's ``watch`` never goes below 0."""
+    from sensor.net.flows import FlowTable
+    from sensor.net.payload import PayloadSampler
+    from sensor.net.pcapwrite import ACK, PSH, ether, ipv4, tcp
+    from tests.sensor.net.helpers import feed
+
+    errors: Any = __import__("collections").Counter()
+    a, b = b"\x0a\0\0\1", b"\x0a\0\0\2"
+    frames = [(float(i) / 10, ether(ipv4(a, b, 6, tcp(40000, 8080, PSH | ACK, b"hello"))))
+              for i in range(14)]
+    frames.append((11.0, ether(ipv4(a, b, 6, tcp(40000, 8080, PSH | ACK,
+                                                 b"\x16\x03\x01\x00\x05\x01\x00\x00\x01\x00")))))
+    seen: list[Flow] = []
+
+    class Spy:
+        name, payload_only = "spy", True
+
+        def on_packet(self, flow: Flow, *args: Any) -> None:
+            pass
+
+        def on_flow_end(self, flow: Flow, reason: str, emit: Any) -> None:
+            seen.append(flow)
+
+    events, engine = feed(frames, active_timeout=10.0,
+                          observers=[*make_observers(ALL, errors=errors), PayloadSampler(4096),
+                                     Spy()])
+    assert isinstance(engine.table, FlowTable)
+    # the dispatcher gave up once; the sampler is done since the cut took its sample
+    assert [f.watch for f in seen] == [1]  # the spy still watches
+    assert not errors and not [e for e in events if e.dataset == "tls"]
+    assert [e.fields["event.reason"] for e in events] == ["active", "shutdown"]
