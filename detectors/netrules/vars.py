@@ -7,11 +7,11 @@ negated items does, as Suricata reads ``[10.0.0.0/8,!10.1.0.0/16]``.
 
 from __future__ import annotations
 
-import functools
 import ipaddress
-import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+from detectors.net.netset import parse_ip
 
 V6_TAG = 1 << 130
 """Set on IPv6 addresses so that no IPv6 range overlaps an IPv4 one."""
@@ -221,20 +221,11 @@ def matches(expr: Expr, value: object) -> bool:
 
 def to_ip(value: object) -> int | None:
     """An address as the int :class:`NetRange` compares (IPv6 tagged above IPv4's
-    range), or None."""
+    range), or None. (``parse_ip`` is the network detectors' cached parser.)"""
     if not isinstance(value, str):
         return None
-    return _parse_ip(value)
-
-
-@functools.lru_cache(maxsize=65_536)
-def _parse_ip(value: str) -> int | None:
-    """Per event, twice: cached (a network's addresses repeat), and without building an
-    ``ipaddress`` object."""
-    try:
-        if ":" in value:
-            return int.from_bytes(socket.inet_pton(socket.AF_INET6, value.split("%", 1)[0]),
-                                  "big") | V6_TAG
-        return int.from_bytes(socket.inet_pton(socket.AF_INET, value), "big")
-    except (OSError, ValueError):
+    parsed = parse_ip(value)
+    if parsed is None:
         return None
+    bits, addr = parsed
+    return addr | V6_TAG if bits == 128 else addr

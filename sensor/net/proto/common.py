@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sensor.net.communityid import community_id
-from sensor.net.flowevent import TRANSPORTS, ip_text
+from sensor.net.flowevent import TRANSPORTS, flow_community_id, ip_text
 from sensor.net.flowrecord import Flow
 
 Errors = Counter[str]
@@ -29,8 +28,7 @@ def flow_fields(flow: Flow, client_is_orig: bool = True) -> dict[str, Any]:
         "destination.port": sport,
         "network.transport": TRANSPORTS.get(flow.proto, str(flow.proto)),
         "network.type": "ipv4" if len(cip) == 4 else "ipv6",
-        "network.community_id": community_id(flow.orig_ip, flow.resp_ip, flow.proto,
-                                              flow.orig_port, flow.resp_port),
+        "network.community_id": flow_community_id(flow),
     }
     if flow.protocol:
         f["network.protocol"] = flow.protocol
