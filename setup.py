@@ -19,6 +19,7 @@ from setuptools.command.build_ext import build_ext
 # The modules compiled to C: the per-packet code. Listed here only; they stay plain,
 # importable Python in the source tree.
 COMPILED = [
+    "ronda/event.py",
     "sensor/net/communityid.py",
     "sensor/net/decode.py",
     "sensor/net/engine.py",

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from detectors.netrules.rule import HTTP_START, PAYLOAD
+from detectors.netrules.rule import BUFFER_DATASET, HTTP_START, PAYLOAD
 from ronda.schema import Event
 
 MAX_BUFFER = 65536
+EVERY_BUFFER = frozenset(BUFFER_DATASET)
 
 
 def _b(value: Any) -> bytes | None:
@@ -41,23 +42,34 @@ def _header_block(f: dict[str, Any]) -> bytes | None:
     return "".join(lines).encode("utf-8", "surrogateescape") if lines else None
 
 
-def event_buffers(event: Event) -> dict[str, bytes]:
-    """Buffer name -> bytes, for the buffers the event has."""
+def event_buffers(event: Event, wanted: frozenset[str] | None = None) -> dict[str, bytes]:
+    """Buffer name -> bytes, for the buffers the event has (of ``wanted`` only, when
+    given: what the rules for this kind of event read)."""
     f = event.fields
     out: dict[str, bytes | None] = {}
     ds = event.dataset
+    if wanted is None:
+        wanted = EVERY_BUFFER
     if ds == "http":
         method, uri = f.get("http.request.method"), f.get("url.original")
-        host = f.get("url.domain")
-        out["http.uri"] = _b(uri)
-        out["http.method"] = _b(method)
-        out["http.host"] = _b(host.lower() if isinstance(host, str) else None)
-        out["http.user_agent"] = _b(f.get("user_agent.original"))
-        block = out["http.header"] = _header_block(f)
-        if isinstance(method, str) and isinstance(uri, str):
+        if "http.uri" in wanted:
+            out["http.uri"] = _b(uri)
+        if "http.method" in wanted:
+            out["http.method"] = _b(method)
+        if "http.host" in wanted:
+            host = f.get("url.domain")
+            out["http.host"] = _b(host.lower() if isinstance(host, str) else None)
+        if "http.user_agent" in wanted:
+            out["http.user_agent"] = _b(f.get("user_agent.original"))
+        start = HTTP_START in wanted
+        block = None
+        if start or "http.header" in wanted:
+            block = out["http.header"] = _header_block(f)
+        if (start or "http.request_line" in wanted) and isinstance(method, str) \
+                and isinstance(uri, str):
             version = f.get("http.version") or "1.1"
             line = out["http.request_line"] = _b(f"{method} {uri} HTTP/{version}")
-            if line is not None:
+            if line is not None and start:
                 out[HTTP_START] = (line + b"\r\n" + (block or b"") + b"\r\n")[:MAX_BUFFER]
     elif ds == "dns":
         out["dns.query"] = _b(f.get("dns.question.name"))

@@ -14,16 +14,20 @@ from typing import Any
 
 from detectors.netrules.buffers import event_buffers
 from detectors.netrules.content import match_items
+from detectors.netrules.fits import fits
 from detectors.netrules.prefilter import Prefilter, buffer_key
 from detectors.netrules.rule import PAYLOAD, Rule
 from detectors.netrules.state import Flowbits, Thresholds
-from detectors.netrules.vars import Group, matches, to_ip
+from detectors.netrules.vars import Group, to_ip
 from ronda.schema import Event
 
 APP_PROTOS = {"http": {"http", "tcp", "ip", "tcp-stream", "tcp-pkt"},
               "dns": {"dns", "udp", "tcp", "ip"},
               "tls": {"tls", "tcp", "ip", "tcp-stream", "tcp-pkt"}}
 EXCERPT = 120
+MAX_HEADS = 16
+PAYLOAD_KEYS = ((f"{PAYLOAD}:to_server", "ronda.payload.to_server", False),
+                (f"{PAYLOAD}:to_client", "ronda.payload.to_client", True))
 Ends = tuple[Any, Any, Any, Any]
 
 
@@ -40,6 +44,20 @@ class _Group:
         # rules that set flowbits run before rules that check them
         self.rules = sorted(rules, key=lambda r: r.checks_flowbits)
         self.prefilter = Prefilter(self.rules)
+        self.headers = [Header(r) for r in self.rules]
+        # the buffers these rules read: only those are made for an event
+        self.wanted = frozenset(n for r in self.rules for n in r.buffers)
+        # raw payload rules by header (address and port expressions), like Suricata's
+        # signature group heads: a flow's payload samples are scanned only for the
+        # directions some header fits (a header check costs far less than a scan of up
+        # to 2 x payload_bytes). Beyond MAX_HEADS distinct headers every sample is scanned.
+        heads: dict[tuple[object, ...], list[int]] = {}
+        for idx, rule in enumerate(self.rules):
+            if PAYLOAD in rule.buffers:
+                key = (rule.src, rule.sport, rule.dst, rule.dport, rule.bidirectional)
+                heads.setdefault(key, []).append(idx)
+        self.heads = ([(self.headers[ids[0]], frozenset(ids)) for ids in heads.values()]
+                      if len(heads) <= MAX_HEADS else None)
         # rules without content whose source or destination is a list of single addresses
         # (reputation lists): found by address instead of tried one by one
         self.by_host: dict[object, list[int]] = {}
@@ -52,16 +70,36 @@ class _Group:
             for h in hosts:
                 self.by_host.setdefault(h, []).append(idx)
 
-    def unconditional(self, ends: Ends) -> set[int]:
-        """The candidates without content for an event with these endpoints."""
-        out = set(self.always)
+    def unconditional(self, f: dict[str, Any], out: set[int]) -> None:
+        """Add the candidates without content for an event with these fields."""
+        out.update(self.always)
         by_host = self.by_host
         if by_host:
-            for ip in (ends[0], ends[2]):
-                found = by_host.get(ip)
+            for name in ("source.ip", "destination.ip"):
+                found = by_host.get(to_ip(f.get(name)))
                 if found:
                     out.update(found)
-        return out
+
+
+class Header:
+    """A rule's header (addresses, ports, direction) as compiled predicates."""
+
+    __slots__ = ("bidirectional", "dport", "dst", "sport", "src")
+
+    def __init__(self, rule: Rule) -> None:
+        self.src, self.sport = fits(rule.src), fits(rule.sport)
+        self.dst, self.dport = fits(rule.dst), fits(rule.dport)
+        self.bidirectional = rule.bidirectional
+
+    def fits(self, ends: Ends, reverse: bool) -> bool | None:
+        """Whether the header matches with the event's client as the rule's source
+        (``reverse``: the server as source); ``<>`` tries both. None: no match."""
+        cip, cport, sip, sport = ends
+        for rev in ((reverse, not reverse) if self.bidirectional else (reverse,)):
+            a, ap, b, bp = (sip, sport, cip, cport) if rev else (cip, cport, sip, sport)
+            if self.src(a) and self.sport(ap) and self.dst(b) and self.dport(bp):
+                return rev
+        return None
 
 
 def _host_list(rule: Rule) -> frozenset[object] | None:
@@ -84,29 +122,33 @@ class Engine:
         self.thresholds = Thresholds(max_tracked)
 
     def match(self, event: Event) -> list[Hit]:
+        """The rules that fire on ``event``. Cheap for the many events no rule can match:
+        only the buffers the event's rules read are made, the prefilter runs first, and
+        the endpoints are parsed only for candidates."""
         group = self.groups.get(event.dataset)
         if group is None:
             return []
-        bufs = event_buffers(event)
-        lowers = {k: v.lower() for k, v in bufs.items()}
         if event.dataset == "network.flow":
-            return self._flow(event, group, bufs, lowers)
+            return self._flow(event, group)
+        bufs = event_buffers(event, group.wanted)
+        lowers = _Lowers(bufs)
         for name in self._dotted.intersection(bufs):
-            dotted = name + "+dot"
-            bufs[dotted] = b"." + bufs[name]
-            lowers[dotted] = b"." + lowers[name]
-        ends = _ends(event.fields)
-        cands = group.unconditional(ends)
+            bufs[name + "+dot"] = b"." + bufs[name]
+        cands: set[int] = set()
+        group.unconditional(event.fields, cands)
         for name in group.prefilter.buffers:
-            if name in lowers:
+            if name in bufs:
                 group.prefilter.candidates(name, lowers[name], cands)
+        if not cands:
+            return []
+        ends = _ends(event.fields)
         hits: list[Hit] = []
         for idx in sorted(cands):
             rule = group.rules[idx]
             if rule.proto not in APP_PROTOS.get(event.dataset, ()) or (rule.to_client and \
                     event.dataset != "dns"):
                 continue
-            reverse = self._header(rule, ends, rule.to_client)
+            reverse = group.headers[idx].fits(ends, rule.to_client)
             if reverse is None:
                 continue
             hit = self._content(rule, bufs, lowers, reverse)
@@ -114,17 +156,45 @@ class Engine:
                 hits.append(hit)
         return hits
 
-    def _flow(self, event: Event, group: _Group, bufs: dict[str, bytes],
-              lowers: dict[str, bytes]) -> list[Hit]:
+    def _flow(self, event: Event, group: _Group) -> list[Hit]:
+        """Header-only rules and raw payload rules on a flow's payload samples."""
         f = event.fields
+        cands: set[int] = set()
+        group.unconditional(f, cands)
+        heads = group.heads
+        scans: list[tuple[str, list[frozenset[int]] | None]] = []
+        ends: Ends | None = None
+        for key, field_name, reverse in PAYLOAD_KEYS:
+            if not f.get(field_name):
+                continue
+            if heads is None:
+                scans.append((key, None))
+                continue
+            if ends is None:
+                ends = _ends(f)
+            fits_here = [ids for head, ids in heads if head.fits(ends, reverse) is not None]
+            if fits_here:
+                scans.append((key, fits_here))
+        if not cands and not scans:
+            return []
+        bufs = event_buffers(event, group.wanted)
+        lowers = _Lowers(bufs)
+        for key, fitting in scans:
+            if key not in bufs:
+                continue
+            if fitting is None:
+                group.prefilter.candidates(PAYLOAD, lowers[key], cands)
+                continue
+            found: set[int] = set()
+            group.prefilter.candidates(PAYLOAD, lowers[key], found)
+            for ids in fitting:
+                cands.update(found & ids)
+        if not cands:
+            return []
+        if ends is None:
+            ends = _ends(f)
         transport = f.get("network.transport")
         app = f.get("network.protocol")
-        ends = _ends(f)
-        cands = group.unconditional(ends)
-        for d in ("to_server", "to_client"):
-            low = lowers.get(f"{PAYLOAD}:{d}")
-            if low is not None:
-                group.prefilter.candidates(PAYLOAD, low, cands)
         hits: list[Hit] = []
         for idx in sorted(cands):
             rule = group.rules[idx]
@@ -138,7 +208,7 @@ class Engine:
             for d, reverse in (("to_server", False), ("to_client", True)):
                 if (reverse and rule.to_server) or (not reverse and rule.to_client):
                     continue
-                if self._header(rule, ends, reverse) is None:
+                if group.headers[idx].fits(ends, reverse) is None:
                     continue
                 if not rule.buffers:
                     hit = Hit(rule, "", "", reverse)
@@ -153,19 +223,6 @@ class Engine:
             if hit is not None and self._finish(rule, event):
                 hits.append(hit)
         return hits
-
-    @staticmethod
-    def _header(rule: Rule, ends: Ends, reverse: bool) -> bool | None:
-        """Whether the header matches with the event's client as the rule's source
-        (``reverse``: the server as source); ``<>`` tries both. None: no match."""
-        cip, cport, sip, sport = ends
-        options = [reverse, not reverse] if rule.bidirectional else [reverse]
-        for rev in options:
-            a, ap, b, bp = (sip, sport, cip, cport) if rev else (cip, cport, sip, sport)
-            if (matches(rule.src, a) and matches(rule.sport, ap) and matches(rule.dst, b)
-                    and matches(rule.dport, bp)):
-                return rev
-        return None
 
     @staticmethod
     def _content(rule: Rule, bufs: dict[str, bytes], lowers: dict[str, bytes],
@@ -200,6 +257,18 @@ class Engine:
             return self.thresholds.allow(rule.sid, th, str(f.get("source.ip", "")),
                                          str(f.get("destination.ip", "")), event.timestamp)
         return True
+
+
+class _Lowers(dict[str, bytes]):
+    """The lower-cased buffers, made when first asked for (most are never asked for)."""
+
+    def __init__(self, bufs: dict[str, bytes]) -> None:
+        super().__init__()
+        self.bufs = bufs
+
+    def __missing__(self, key: str) -> bytes:
+        low = self[key] = self.bufs[key].lower()
+        return low
 
 
 def _ends(f: dict[str, Any]) -> Ends:

@@ -85,3 +85,31 @@ class Flow:
         start over, TCP state and history carry on."""
         self.start = self.last = ts
         self.o_pkts = self.o_bytes = self.r_pkts = self.r_bytes = 0
+
+
+class Packet:
+    """The header fields of one packet, as an observer sees them (``sensor.net.hooks``).
+    A plain class, compiled with the flow table: made once per observed packet."""
+
+    __slots__ = ("dport", "dst", "ip_bytes", "payload_len", "proto", "sport", "src",
+                 "tcp_flags", "ts", "vlan")
+
+    def __init__(self, ts: float, proto: int, src: bytes, dst: bytes, sport: int,
+                 dport: int, tcp_flags: int, ip_bytes: int, payload_len: int,
+                 vlan: int) -> None:
+        self.ts = ts
+        self.proto = proto
+        self.src = src  # packed address, 4 or 16 bytes
+        self.dst = dst
+        self.sport = sport  # ICMP: the type
+        self.dport = dport  # ICMP: the code
+        self.tcp_flags = tcp_flags
+        self.ip_bytes = ip_bytes
+        self.payload_len = payload_len  # as the headers declare it (may exceed the capture)
+        self.vlan = vlan
+
+    def __repr__(self) -> str:
+        return (f"Packet(ts={self.ts!r}, proto={self.proto}, src={self.src!r}, "
+                f"dst={self.dst!r}, sport={self.sport}, dport={self.dport}, "
+                f"tcp_flags={self.tcp_flags}, ip_bytes={self.ip_bytes}, "
+                f"payload_len={self.payload_len}, vlan={self.vlan})")

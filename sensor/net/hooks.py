@@ -22,27 +22,13 @@ No TCP reassembly: the payload is each segment as captured, in arrival order.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
 from ronda.schema import Event
-from sensor.net.flowrecord import Flow
+from sensor.net.flowrecord import Flow, Packet
 
 EmitEvent = Callable[[Event], None]
-
-
-class Packet(NamedTuple):
-    """The header fields of one packet, as an observer sees them."""
-
-    ts: float
-    proto: int
-    src: bytes  # packed address, 4 or 16 bytes
-    dst: bytes
-    sport: int  # ICMP: the type
-    dport: int  # ICMP: the code
-    tcp_flags: int
-    ip_bytes: int
-    payload_len: int  # as the headers declare it (may exceed the captured payload)
-    vlan: int
+__all__ = ["EmitEvent", "Flow", "FlowObserver", "Packet"]
 
 
 class FlowObserver(Protocol):
