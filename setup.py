@@ -42,6 +42,8 @@ COMPILED = [
     "sensor/net/proto/ssh.py",
     "sensor/net/proto/tls.py",
     "sensor/net/proto/tlsmsg.py",
+    "sensor/net/proto/tlsnames.py",
+    "sensor/net/proto/tlsprint.py",
 ]
 
 

@@ -16,20 +16,18 @@ from ronda.schema import Event
 from sensor.net.flowrecord import Flow
 from sensor.net.hooks import EmitEvent, Packet
 from sensor.net.proto.base import FlowState, ProtocolParser
-from sensor.net.proto.buffers import joined, keep
-from sensor.net.proto.common import flow_fields
-from sensor.net.proto.ja3 import ja3_string, ja3s_string, md5
-from sensor.net.proto.ja4 import ja4_hash_raw, ja4_parts
+from sensor.net.proto.buffers import Budget, joined, keep
+from sensor.net.proto.common import Errors, flow_fields
 from sensor.net.proto.tlsmsg import (
     CLIENT_HELLO,
     SERVER_HELLO,
     BadHello,
     Hello,
     handshake,
-    is_grease,
     parse_hello,
 )
-from sensor.net.proto.tlsnames import VERSIONS, cipher_name
+from sensor.net.proto.tlsnames import VERSIONS
+from sensor.net.proto.tlsprint import Prints
 
 MAX_BUFFER = 32_768
 
@@ -48,6 +46,11 @@ class _State(FlowState):
 class TlsObserver(ProtocolParser[_State]):
     name = "tls"
     first_bytes = frozenset({0x16})
+
+    def __init__(self, source: str = "", errors: Errors | None = None,
+                 budget: Budget | None = None) -> None:
+        super().__init__(source, errors, budget)
+        self.prints = Prints()  # fingerprints by distinct hello
 
     def sniff(self, flow: Flow, payload: memoryview) -> bool:
         return (flow.proto == 6 and len(payload) >= 6 and payload[0] == 0x16
@@ -105,40 +108,37 @@ class TlsObserver(ProtocolParser[_State]):
     def event(self, flow: Flow, st: _State) -> Event:
         ch = st.client
         assert ch is not None
+        cp = self.prints.client(ch)
         f = flow_fields(flow, st.client_is_orig)
-        f.update({"event.category": ["network"], "event.type": ["protocol"],
-                  "event.action": "tls_handshake"})
+        f["event.category"] = ["network"]
+        f["event.type"] = ["protocol"]
+        f["event.action"] = "tls_handshake"
         if ch.sni:
             f["tls.client.server_name"] = ch.sni
             f["destination.domain"] = ch.sni
-        j3 = ja3_string(ch)
-        a, b, c = ja4_parts(ch)
-        raw = f"{a}_{b}_{c}"
-        f["tls.client.ja3"] = md5(j3)
-        f["ronda.tls.ja3_string"] = j3
-        f["tls.client.ja4"] = ja4_hash_raw(raw)
-        f["ronda.tls.ja4_r"] = raw
-        f["tls.client.supported_ciphers"] = [cipher_name(x) for x in ch.ciphers
-                                             if not is_grease(x)]
-        if ch.alpn:
-            f["ronda.tls.alpn"] = [x.decode("ascii", "backslashreplace") for x in ch.alpn]
-        offered = [v for v in ch.versions if not is_grease(v)]
-        version = max(offered) if offered else ch.version
+        f["tls.client.ja3"] = cp.ja3
+        f["ronda.tls.ja3_string"] = cp.ja3_string
+        f["tls.client.ja4"] = cp.ja4
+        f["ronda.tls.ja4_r"] = cp.ja4_r
+        f["tls.client.supported_ciphers"] = list(cp.ciphers)
+        if cp.alpn:
+            f["ronda.tls.alpn"] = list(cp.alpn)
+        version = cp.version
         sh = st.server
         if sh is not None:
-            version = sh.versions[0] if sh.versions else sh.version
-            f["tls.cipher"] = cipher_name(sh.ciphers[0])
-            j3s = ja3s_string(sh)
-            f["tls.server.ja3s"] = md5(j3s)
-            f["ronda.tls.ja3s_string"] = j3s
-            if sh.alpn:
-                f["tls.next_protocol"] = sh.alpn[0].decode("ascii", "backslashreplace")
+            sp = self.prints.server(sh)
+            version = sp.version
+            f["tls.cipher"] = sp.cipher
+            f["tls.server.ja3s"] = sp.ja3s
+            f["ronda.tls.ja3s_string"] = sp.ja3s_string
+            if sp.next_protocol is not None:
+                f["tls.next_protocol"] = sp.next_protocol
             f["tls.established"] = True
         names = VERSIONS.get(version)
         if names is not None:
             f["tls.version_protocol"], f["tls.version"] = names
         message = (f"TLS {names[1] if names else hex(version)} to {ch.sni or f['destination.ip']}"
-                   f" ja3 {f['tls.client.ja3']} ja4 {f['tls.client.ja4']}")
+                   f" ja3 {cp.ja3} ja4 {cp.ja4}")
         return Event("tls", st.ts, f, message, self.source)
 
     def finish(self, flow: Flow, st: _State, emit: EmitEvent) -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from sensor.net.proto.ja3 import ja3_string
 from sensor.net.proto.ja4 import ja4, ja4_hash_raw
-from sensor.net.proto.tlsmsg import handshake, parse_hello
+from sensor.net.proto.tlsmsg import Hello, handshake, parse_hello
+from sensor.net.proto.tlsprint import Prints
 from tests.sensor.net.test_proto_helpers import CLIENT, SERVER, errors, of, run, tcp_session
 
 # A Chrome 143 ClientHello as browserleaks.com reported it (ja4_ro: the original order):
@@ -137,3 +138,20 @@ def test_client_hello_alone_and_broken_hellos(tmp_path: Path) -> None:
     assert all("tls.cipher" not in e.fields for e in tls)
     assert {e.fields["tls.version"] for e in tls} == {"1.3"}  # the highest offered
     assert errors(src) == {"tls_malformed": 1.0}
+
+
+def test_fingerprints_are_cached_by_hello_and_the_cache_is_bounded() -> None:
+    def hello(ciphers: list[int] | None = None, exts: list[int] | None = None) -> Hello:
+        got = handshake(client_hello(ciphers=ciphers, exts=exts))
+        assert got is not None
+        return parse_hello(*got)
+
+    prints = Prints(size=2)
+    first = prints.client(hello())
+    assert (first.ja3, first.ja3_string, first.ja4) == (JA3, JA3_STRING, JA4)
+    assert prints.client(hello()) is first  # the same hello again: looked up
+    other = prints.client(hello(ciphers=[0x002F, 0xC02F], exts=[0x000A]))
+    assert other.ja4.startswith("t12i0201") and other.ja3 != JA3
+    prints.client(hello(ciphers=[0x002F]))  # a third: the full cache was cleared
+    again = prints.client(hello())
+    assert again is not first and (again.ja3, again.ja4) == (JA3, JA4)
