@@ -8,25 +8,43 @@ all three."""
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 
-@dataclass(slots=True)
 class Event:
     """One observation. Cheap to create: no validation in the hot path.
 
     ``fields`` is a flat mapping of ECS field names (``source.ip``, ``url.original``...)
     to values. ``message`` is the raw line or excerpt; ``source`` is the name of the
     source component that produced it.
+
+    (A plain class, not a dataclass: compiled, a dataclass would still run the
+    ``__init__`` the dataclasses module writes, as Python code, for every event.)
     """
 
-    dataset: str
-    timestamp: float
-    fields: dict[str, Any] = field(default_factory=dict)
-    message: str = ""
-    source: str = ""
+    __slots__ = ("dataset", "fields", "message", "source", "timestamp")
+
+    def __init__(self, dataset: str, timestamp: float, fields: dict[str, Any] | None = None,
+                 message: str = "", source: str = "") -> None:
+        self.dataset = dataset
+        self.timestamp = timestamp
+        self.fields: dict[str, Any] = {} if fields is None else fields
+        self.message = message
+        self.source = source
+
+    def __repr__(self) -> str:
+        return (f"Event(dataset={self.dataset!r}, timestamp={self.timestamp!r}, "
+                f"fields={self.fields!r}, message={self.message!r}, source={self.source!r})")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Event):
+            return NotImplemented
+        return (self.dataset == other.dataset and self.timestamp == other.timestamp
+                and self.fields == other.fields and self.message == other.message
+                and self.source == other.source)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass was
 
     def get(self, name: str, default: Any = None) -> Any:
         return self.fields.get(name, default)

@@ -7,8 +7,6 @@ once it is complete. Every read is bounded; defects raise ``BadHello``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 CLIENT_HELLO, SERVER_HELLO = 1, 2
 EXT_SNI, EXT_GROUPS, EXT_POINTS, EXT_SIGALGS, EXT_ALPN, EXT_VERSIONS = 0, 10, 11, 13, 16, 43
 MAX_HELLO = 65_536
@@ -23,18 +21,24 @@ def is_grease(v: int) -> bool:
     return (v & 0x0F0F) == 0x0A0A and (v >> 8) == (v & 0xFF)
 
 
-@dataclass
 class Hello:
-    kind: int
-    version: int  # legacy_version of the hello
-    ciphers: list[int] = field(default_factory=list)  # ServerHello: the chosen one
-    extensions: list[int] = field(default_factory=list)
-    groups: list[int] = field(default_factory=list)
-    point_formats: list[int] = field(default_factory=list)
-    sig_algs: list[int] = field(default_factory=list)
-    alpn: list[bytes] = field(default_factory=list)
-    versions: list[int] = field(default_factory=list)  # supported_versions
-    sni: str | None = None
+    """A parsed ClientHello or ServerHello (a plain class: compiled, a dataclass would
+    run its generated ``__init__`` as Python code)."""
+
+    __slots__ = ("alpn", "ciphers", "extensions", "groups", "kind", "point_formats",
+                 "sig_algs", "sni", "version", "versions")
+
+    def __init__(self, kind: int, version: int) -> None:
+        self.kind = kind
+        self.version = version  # legacy_version of the hello
+        self.ciphers: list[int] = []  # ServerHello: the chosen one
+        self.extensions: list[int] = []
+        self.groups: list[int] = []
+        self.point_formats: list[int] = []
+        self.sig_algs: list[int] = []
+        self.alpn: list[bytes] = []
+        self.versions: list[int] = []  # supported_versions
+        self.sni: str | None = None
 
 
 def handshake(buf: bytes | bytearray | memoryview) -> tuple[int, bytes] | None:
