@@ -29,6 +29,7 @@ class Flow:
         "o_pkts",
         "o_prev",
         "o_state",
+        "o_watch",
         "oflags",
         "orig_ip",
         "orig_lo",
@@ -39,11 +40,11 @@ class Flow:
         "r_pkts",
         "r_prev",
         "r_state",
+        "r_watch",
         "resp_ip",
         "resp_port",
         "start",
         "vlan",
-        "watch",
     )
 
     def __init__(self, key: FlowKey, proto: int, orig_ip: bytes, resp_ip: bytes,
@@ -67,9 +68,10 @@ class Flow:
         self.closing = False  # TCP: closed by FIN/RST, lingering for the last packets
         self.protocol = ""
         self.ext: dict[str, Any] | None = None
-        # observers still wanting this flow's packets (each that is done takes one off;
-        # at 0 the table stops calling them; set by the table)
-        self.watch = 0
+        # observers still wanting the packets the originator (o_) or the responder (r_)
+        # sends; an observer done with a direction takes one off; at 0 the table stops
+        # calling the observers for that direction (set by the table)
+        self.o_watch = self.r_watch = 0
         self.cid = ""  # the Community ID, once computed
 
     @property
@@ -79,6 +81,11 @@ class Flow:
     @property
     def bytes(self) -> int:
         return self.o_bytes + self.r_bytes
+
+    def unwatch(self) -> None:
+        """An observer wants no more packets of this flow, either way."""
+        self.o_watch -= 1
+        self.r_watch -= 1
 
     def restart(self, ts: float) -> None:
         """Start a new record of a long-lived flow (after an active timeout): counters

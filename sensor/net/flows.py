@@ -142,7 +142,7 @@ class FlowTable:
             elif proto == 17 and not flow.hbits & H_DATA:
                 flow.hbits |= H_DATA
                 flow.hist += "D"
-            if flow.watch > 0 and (ple > plo or self._all_packets):
+            if flow.o_watch > 0 and (ple > plo or self._all_packets):
                 self._observe(flow, ts, d, True)
         else:
             flow.r_pkts += 1
@@ -160,7 +160,7 @@ class FlowTable:
             elif proto == 17 and not flow.hbits & R_DATA:
                 flow.hbits |= R_DATA
                 flow.hist += "d"
-            if flow.watch > 0 and (ple > plo or self._all_packets):
+            if flow.r_watch > 0 and (ple > plo or self._all_packets):
                 self._observe(flow, ts, d, False)
         if ts >= self.next_sweep:
             self.sweep(ts)
@@ -193,7 +193,7 @@ class FlowTable:
         else:
             flow = Flow(key, proto, src, dst, sport, dport, lo, ts, vlan)
             flow.oflags = flags
-        flow.watch = self._watchers
+        flow.o_watch = flow.r_watch = self._watchers
         lru[key] = flow
         self.count += 1
         if self.count > self.peak:

@@ -11,10 +11,12 @@ the detected application protocol in ``flow.protocol``: both live and die with t
 so they stay within the flow table's bound. ``on_flow_end`` is the last call for a flow,
 before its ``network.flow`` event is made (to flush a pending transaction).
 
-``flow.watch`` starts at the number of observers; an observer that needs no more packets
-of a flow (its parser is done, or the flow is not its protocol) takes one off, once. At
-0 the table stops building the packet view for the flow, which saves most of the cost of
-the bulk of long flows (``on_flow_end`` is still called).
+``flow.o_watch`` and ``flow.r_watch`` start at the number of observers; an observer that
+needs no more packets of a flow (its parser is done, or the flow is not its protocol)
+takes one off both (``flow.unwatch()``), once; one done with a direction only (the payload
+sampler, one side full) takes one off that side's count. At 0 the table stops building the
+packet view for that direction of the flow, which saves most of the cost of the bulk of
+long flows (``on_flow_end`` is still called).
 
 No TCP reassembly: the payload is each segment as captured, in arrival order.
 """

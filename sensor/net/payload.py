@@ -15,16 +15,21 @@ KEY = "payload"
 
 
 class PayloadSample:
-    __slots__ = ("done", "orig", "resp", "taken")
+    __slots__ = ("o_done", "orig", "r_done", "resp", "taken")
 
     def __init__(self) -> None:
         self.orig = bytearray()
         self.resp = bytearray()
         self.taken = False  # attached to a flow record: later bytes are not the first ones
-        self.done = False  # nothing more to take (and the flow's ``watch`` counted down)
+        # a side is full (or the sample was taken): the side's watch count is down by one
+        self.o_done = self.r_done = False
 
 
 class PayloadSampler:
+    """Samples the first ``limit`` bytes of each side; a full side stops being watched
+    (the flow table then skips that side's packets when no parser wants them either:
+    a download's bulk costs nothing once the responder's sample is full)."""
+
     name = "payload"
     payload_only = True
 
@@ -39,17 +44,35 @@ class PayloadSampler:
         sample: PayloadSample | None = ext.get(KEY)
         if sample is None:
             sample = ext[KEY] = PayloadSample()
-        elif sample.done:
+        if sample.taken:  # an active-timeout cut took it: nothing more, either side
+            if not sample.o_done:
+                sample.o_done = True
+                flow.o_watch -= 1
+            if not sample.r_done:
+                sample.r_done = True
+                flow.r_watch -= 1
             return
         limit = self.limit
-        if not sample.taken:
-            buf = sample.orig if from_orig else sample.resp
+        if from_orig:
+            if sample.o_done:
+                return  # (a parser still watches this side)
+            buf = sample.orig
             room = limit - len(buf)
             if room > 0:
                 buf += payload[:room]
-        if sample.taken or (len(sample.orig) >= limit and len(sample.resp) >= limit):
-            sample.done = True
-            flow.watch -= 1
+            if len(buf) >= limit:
+                sample.o_done = True
+                flow.o_watch -= 1
+        else:
+            if sample.r_done:
+                return
+            buf = sample.resp
+            room = limit - len(buf)
+            if room > 0:
+                buf += payload[:room]
+            if len(buf) >= limit:
+                sample.r_done = True
+                flow.r_watch -= 1
 
     def on_flow_end(self, flow: Flow, reason: str, emit: EmitEvent) -> None:
         pass

@@ -6,7 +6,8 @@ attribute check and one comparison; while sniffed, a look at the first byte and 
 (the parsers' ``first_bytes`` and ``ports``) and, only if one may want it, their
 ``sniff``; once the parser is done with a flow (``FlowState.done``), one dict look-up.
 When the parser is done, or the sniffing window passed without a parser, the dispatcher
-takes itself off ``flow.watch`` (once), so the flow table stops calling it for the flow."""
+takes itself off the flow's watch counts (``flow.unwatch()``, once), so the flow table
+stops calling it for the flow."""
 
 from __future__ import annotations
 
@@ -58,7 +59,7 @@ class ProtocolDispatch:
                 if st is not None and not st.done:
                     parser.take(flow, st, pkt, from_orig, payload, emit)
                     if st.done:
-                        flow.watch -= 1  # the parser has all it wants of this flow
+                        flow.unwatch()  # the parser has all it wants of this flow
             return
         ext = flow.ext
         if ext is not None and self.name in ext:
@@ -68,7 +69,7 @@ class ProtocolDispatch:
                 flow.ext = {self.name: False}
             else:
                 ext[self.name] = False
-            flow.watch -= 1  # no parser's protocol: this flow is not watched any more
+            flow.unwatch()  # no parser's protocol: this flow is not watched any more
             return
         first, ports, sniffers = self._sniffing.get(flow.proto, self._other)
         if (first is not None and (not payload or payload[0] not in first)
@@ -79,7 +80,7 @@ class ProtocolDispatch:
                 st = parser.claim(flow, pkt, from_orig)
                 parser.take(flow, st, pkt, from_orig, payload, emit)
                 if st.done:
-                    flow.watch -= 1
+                    flow.unwatch()
                 return
 
     def on_flow_end(self, flow: Flow, reason: str, emit: EmitEvent) -> None:

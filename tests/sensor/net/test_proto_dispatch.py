@@ -80,6 +80,6 @@ def test_a_flow_given_up_on_stays_so_after_an_active_timeout_cut() -> None:
                                      Spy()])
     assert isinstance(engine.table, FlowTable)
     # the dispatcher gave up once; the sampler is done since the cut took its sample
-    assert [f.watch for f in seen] == [1]  # the spy still watches
+    assert [(f.o_watch, f.r_watch) for f in seen] == [(1, 1)]  # the spy still watches
     assert not errors and not [e for e in events if e.dataset == "tls"]
     assert [e.fields["event.reason"] for e in events] == ["active", "shutdown"]
