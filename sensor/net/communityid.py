@@ -8,7 +8,7 @@ type staying one-way (never reordered).
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import struct
 
@@ -39,4 +39,5 @@ def community_id(saddr: bytes, daddr: bytes, proto: int, sport: int = 0, dport: 
         data = pack(seed, saddr, daddr, proto, sport, dport)
     else:
         data = struct.pack("!H", seed) + saddr + daddr + struct.pack("!BB", proto, 0)
-    return "1:" + base64.b64encode(hashlib.sha1(data, usedforsecurity=False).digest()).decode()
+    digest = hashlib.sha1(data, usedforsecurity=False).digest()
+    return "1:" + binascii.b2a_base64(digest, newline=False).decode()

@@ -7,7 +7,7 @@ pointers, each strictly backwards, so a pointer loop ends in ``Malformed``.
 from __future__ import annotations
 
 import socket
-from typing import Any, NamedTuple
+from typing import Any
 
 MAX_JUMPS = 32
 MAX_NAME = 255
@@ -32,16 +32,35 @@ class Malformed(ValueError):
     pass
 
 
-class Message(NamedTuple):
-    id: int
-    response: bool
-    opcode: int
-    rcode: int
-    flags: list[str]
-    qname: str | None
-    qtype: int
-    qclass: int
-    answers: list[dict[str, Any]]
+class Message:
+    """A parsed DNS message (a plain class: compiled, a NamedTuple's constructor would
+    run as Python code)."""
+
+    __slots__ = ("answers", "flags", "id", "opcode", "qclass", "qname", "qtype", "rcode",
+                 "response")
+
+    def __init__(self, id: int, response: bool, opcode: int, rcode: int, flags: list[str],
+                 qname: str | None, qtype: int, qclass: int,
+                 answers: list[dict[str, Any]]) -> None:
+        self.id = id
+        self.response = response
+        self.opcode = opcode
+        self.rcode = rcode
+        self.flags = flags
+        self.qname = qname
+        self.qtype = qtype
+        self.qclass = qclass
+        self.answers = answers
+
+    def astuple(self) -> tuple[Any, ...]:
+        return (self.id, self.response, self.opcode, self.rcode, self.flags, self.qname,
+                self.qtype, self.qclass, self.answers)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Message) and self.astuple() == other.astuple()
+
+    def __repr__(self) -> str:
+        return f"Message{self.astuple()!r}"
 
 
 def type_name(t: int) -> str:

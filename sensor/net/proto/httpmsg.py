@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 METHODS = (b"GET ", b"POST ", b"HEAD ", b"PUT ", b"DELETE ", b"OPTIONS ", b"PATCH ",
            b"CONNECT ", b"TRACE ", b"PROPFIND ", b"PROPPATCH ", b"MKCOL ", b"COPY ",
            b"MOVE ", b"LOCK ", b"UNLOCK ", b"SEARCH ", b"REPORT ")
@@ -15,21 +13,34 @@ WANTED = frozenset({"host", "user-agent", "referer", "content-length", "transfer
 SECRET = frozenset({"authorization", "proxy-authorization", "cookie"})
 """Request headers whose values never leave the sensor (``Head.raw`` says [redacted])."""
 MAX_RAW = 4096
+WANTED_B = frozenset(k.encode() for k in WANTED)  # (compared before decoding the name)
+SECRET_B = frozenset(k.encode() for k in SECRET)
 
 
 class BadHead(ValueError):
     pass
 
 
-class Head(NamedTuple):
+class Head:
     """A parsed head: ``a, b, c`` are method, target, version of a request, or version,
-    status and reason of a response; ``headers`` keeps the wanted fields, lower-cased."""
+    status and reason of a response; ``headers`` keeps the wanted fields, lower-cased;
+    ``raw`` (requests) the header block for rules, secrets redacted, bounded. (A plain
+    class: compiled, a NamedTuple's constructor would run as Python code.)"""
 
-    a: str
-    b: str
-    c: str
-    headers: dict[str, str]
-    raw: str = ""  # requests: the header block (for rules), secrets redacted, bounded
+    __slots__ = ("a", "b", "c", "headers", "raw")
+
+    def __init__(self, a: str, b: str, c: str, headers: dict[str, str],
+                 raw: str = "") -> None:
+        self.a, self.b, self.c = a, b, c
+        self.headers = headers
+        self.raw = raw
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Head) and (self.a, self.b, self.c, self.headers, self.raw) \
+            == (other.a, other.b, other.c, other.headers, other.raw)
+
+    def __repr__(self) -> str:
+        return f"Head{(self.a, self.b, self.c, self.headers, self.raw)!r}"
 
     def content_length(self) -> int | None:
         v = self.headers.get("content-length")
@@ -66,10 +77,12 @@ def parse_head(head: bytes, request: bool) -> Head:
         name, colon, value = line.partition(b":")
         if not colon:
             continue
-        key = name.strip().lower().decode("latin-1")
-        if key in WANTED and key not in headers:
-            headers[key] = _text(value.strip())
-        elif key in SECRET:
+        key = name.strip().lower()
+        if key in WANTED_B:
+            text = key.decode("latin-1")
+            if text not in headers:
+                headers[text] = _text(value.strip())
+        elif key in SECRET_B:
             secret = True
     raw = ""
     if request:
