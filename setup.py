@@ -1,9 +1,9 @@
 """Build: the packet hot path (sensor/net: reader, decoder, flow table, TCP state, flow
-events, protocol parsers) is compiled to C with mypyc (a build requirement, pinned to the
-mypy the code is checked with), from the same type-checked Python sources. With
-RONDA_PURE_PYTHON=1 (a machine without a C compiler) Ronda installs and runs the sources
-as they are (same behaviour, about half the speed on packets). Everything else is in
-pyproject.toml."""
+events, protocol parsers), the Event record and the netrules per-event matcher are
+compiled to C with mypyc (a build requirement, pinned to the mypy the code is checked
+with), from the same type-checked Python sources. With RONDA_PURE_PYTHON=1 (a machine
+without a C compiler) Ronda installs and runs the sources as they are (same behaviour,
+about half the speed on packets). Everything else is in pyproject.toml."""
 
 from __future__ import annotations
 
@@ -16,9 +16,12 @@ from pathlib import Path
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
 
-# The modules compiled to C: the per-packet code. Listed here only; they stay plain,
-# importable Python in the source tree.
+# The modules compiled to C: the per-packet and per-event code. Listed here only; they
+# stay plain, importable Python in the source tree.
 COMPILED = [
+    "detectors/netrules/buffers.py",
+    "detectors/netrules/engine.py",
+    "detectors/netrules/fits.py",
     "ronda/event.py",
     "sensor/net/communityid.py",
     "sensor/net/decode.py",

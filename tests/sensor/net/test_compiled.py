@@ -26,14 +26,23 @@ from gen_pcap import generate  # noqa: E402
 SCRIPT = """
 import json, sys, threading
 from pathlib import Path
+import detectors.netrules.engine
 import ronda.event
 import sensor.net.flows
+from detectors.netrules.detector import load_rules
+from detectors.netrules.engine import Engine
+from detectors.netrules.vars import normalise_vars
 from tests.sensor.net.helpers import replay
 events, src = replay(Path(sys.argv[1]), Path(sys.argv[2]), protocols=["dns", "http", "tls",
-                     "ssh"], payload_bytes=64)
-m = src.ctx.metrics
-print(json.dumps({"compiled": [not m.__file__.endswith(".py") for m in (sensor.net.flows,
-                                                                       ronda.event)],
+                     "ssh"], payload_bytes=2048)
+rules = load_rules([Path("RULES")], normalise_vars({"HOME_NET": "[10.0.0.0/8]",
+                                                   "EXTERNAL_NET": "!$HOME_NET"})).rules
+engine = Engine(rules, 1000, 1000)
+hits = [[h.rule.sid, h.buffer, h.excerpt, h.reverse, i] for i, e in enumerate(events)
+        for h in engine.match(e)]
+print(json.dumps({"compiled": [not m.__file__.endswith(".py") for m in (
+                      sensor.net.flows, ronda.event, detectors.netrules.engine)],
+                  "hits": hits,
                   "events": [[e.dataset, e.timestamp, e.to_ecs()] for e in events],
                   "errors": {k: v for k, v in sorted(src.proto_errors.items())}},
                  default=str, sort_keys=True))
@@ -71,7 +80,8 @@ def _run(path: Path, tmp: Path, pythonpath: list[Path]) -> dict[str, object]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(map(str, pythonpath))}
     # -S: without site, so the editable install's import hook cannot pick the package;
     # cwd: not the checkout (python -c puts the working directory first on the path)
-    proc = subprocess.run([sys.executable, "-S", "-c", SCRIPT, str(path), str(tmp)],
+    script = SCRIPT.replace("RULES", str(ROOT / "rules" / "suricata"))
+    proc = subprocess.run([sys.executable, "-S", "-c", script, str(path), str(tmp)],
                           env=env, cwd=tmp, capture_output=True, text=True, timeout=300,
                           check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -81,8 +91,9 @@ def _run(path: Path, tmp: Path, pythonpath: list[Path]) -> dict[str, object]:
 
 def test_pure_python_sources_give_the_same_events(tmp_path: Path) -> None:
     pure = tmp_path / "pure"
-    for src in [*(ROOT / "sensor").rglob("*.py"), *(ROOT / "ronda").rglob("*.py")]:
-        dst = pure / src.relative_to(ROOT)  # (ronda too: its Event is compiled)
+    for src in [*(ROOT / "sensor").rglob("*.py"), *(ROOT / "ronda").rglob("*.py"),
+                *(ROOT / "detectors").rglob("*.py")]:
+        dst = pure / src.relative_to(ROOT)  # (with the compiled Event and netrules engine)
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, dst)
     site = sysconfig.get_paths()["purelib"]
@@ -95,9 +106,12 @@ def test_pure_python_sources_give_the_same_events(tmp_path: Path) -> None:
         (tmp_path / "b").mkdir(exist_ok=True)
         fast = _run(cap, tmp_path / "a", [ROOT, Path(site)])
         slow = _run(cap, tmp_path / "b", [pure, ROOT, Path(site)])
-        assert slow["compiled"] == [False, False]
+        assert slow["compiled"] == [False, False, False]
         if os.environ.get("RONDA_PURE_PYTHON") != "1":
-            assert fast["compiled"] == [True, True]
+            assert fast["compiled"] == [True, True, True]
+        assert fast["hits"] == slow["hits"]
+        if cap == clean:
+            assert len(fast["hits"]) >= 3  # type: ignore[arg-type]
         assert fast["errors"] == slow["errors"]
         assert len(fast["events"]) == len(slow["events"]) > 100  # type: ignore[arg-type]
         assert fast["events"] == slow["events"]
