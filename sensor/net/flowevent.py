@@ -19,8 +19,20 @@ TRANSPORTS = {1: "icmp", 2: "igmp", 4: "ipv4", 6: "tcp", 17: "udp", 41: "ipv6", 
               132: "sctp"}
 
 
+_NTOP = socket.inet_ntop
+_AF4, _AF6 = socket.AF_INET, socket.AF_INET6
+_TEXTS: dict[bytes, str] = {}  # a site's addresses recur: formatted once (bounded)
+MAX_TEXTS = 65536
+_MS = [f"{i:03d}" for i in range(1000)]
+
+
 def ip_text(addr: bytes) -> str:
-    return socket.inet_ntop(socket.AF_INET if len(addr) == 4 else socket.AF_INET6, addr)
+    text = _TEXTS.get(addr)
+    if text is None:
+        if len(_TEXTS) >= MAX_TEXTS:
+            _TEXTS.clear()
+        text = _TEXTS[addr] = _NTOP(_AF4 if len(addr) == 4 else _AF6, addr)
+    return text
 
 
 def flow_state(flow: Flow) -> str:
@@ -65,7 +77,7 @@ class IsoTime:
             except (OverflowError, OSError, ValueError):  # a timestamp out of range
                 prefix = "1970-01-01T00:00:00."
             self._cache[sec] = prefix
-        return f"{prefix}{us // 1000:03d}Z"
+        return prefix + _MS[us // 1000] + "Z"
 
 
 class FlowEvents:

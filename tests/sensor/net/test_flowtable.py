@@ -154,3 +154,17 @@ def test_spoofed_source_flood_stays_within_bounds(capsys: pytest.CaptureFixture[
         print(f"\nflood: {n} sources, max_flows {bound}, peak table {table.peak}, "
               f"evictions {table.evictions}, peak RSS {rss / 1024:.0f} MiB "
               f"(+{(rss - rss0) / 1024:.0f} MiB during the flood)")
+
+
+def test_address_texts_are_cached_within_a_bound() -> None:
+    import socket
+
+    from sensor.net import flowevent
+
+    six = socket.inet_pton(socket.AF_INET6, "2001:db8::1")
+    assert flowevent.ip_text(bytes((10, 0, 0, 1))) == "10.0.0.1"
+    assert flowevent.ip_text(six) == "2001:db8::1"
+    for i in range(flowevent.MAX_TEXTS + 10):
+        assert flowevent.ip_text(i.to_bytes(4, "big")) == socket.inet_ntoa(i.to_bytes(4, "big"))
+    assert len(flowevent._TEXTS) <= flowevent.MAX_TEXTS
+    assert flowevent.ip_text(six) == "2001:db8::1"
