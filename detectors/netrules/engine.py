@@ -76,7 +76,7 @@ class _Group:
         by_host = self.by_host
         if by_host:
             for name in ("source.ip", "destination.ip"):
-                found = by_host.get(to_ip(f.get(name)))
+                found = by_host.get(_ip(f.get(name)))
                 if found:
                     out.update(found)
 
@@ -271,9 +271,25 @@ class _Lowers(dict[str, bytes]):
         return low
 
 
+_IPS: dict[str, int | None] = {}  # address text -> to_ip (a network's addresses recur)
+MAX_IPS = 65536
+
+
+def _ip(value: object) -> int | None:
+    """:func:`to_ip`, looked up (bounded cache)."""
+    if not isinstance(value, str):
+        return None
+    got = _IPS.get(value, -1)
+    if got == -1:
+        if len(_IPS) >= MAX_IPS:
+            _IPS.clear()
+        got = _IPS[value] = to_ip(value)
+    return got
+
+
 def _ends(f: dict[str, Any]) -> Ends:
     """Client address and port, server address and port, parsed once per event."""
-    return (to_ip(f.get("source.ip")), f.get("source.port"), to_ip(f.get("destination.ip")),
+    return (_ip(f.get("source.ip")), f.get("source.port"), _ip(f.get("destination.ip")),
             f.get("destination.port"))
 
 

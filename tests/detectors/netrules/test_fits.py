@@ -88,3 +88,14 @@ def test_payload_rules_fire_only_where_their_header_fits() -> None:
     assert sids(flow("10.0.0.7", "198.51.100.1", 443, b"jndi")) == [2]
     assert sids(flow("10.0.0.7", "198.51.100.1", 6667, b"jndi")) == [2, 3]
     assert sids(flow("10.0.0.7", "198.51.100.1", 6667, b"nothing")) == []
+
+
+def test_engine_address_cache_agrees_with_to_ip_and_is_bounded() -> None:
+    from detectors.netrules import engine as eng
+
+    for text in ("10.0.0.1", "2001:db8::1", "not an address", "fe80::1%eth0"):
+        assert eng._ip(text) == to_ip(text) and eng._ip(text) == to_ip(text)
+    assert eng._ip(None) is None and eng._ip(80) is None
+    for i in range(eng.MAX_IPS + 5):
+        eng._ip(f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}")
+    assert len(eng._IPS) <= eng.MAX_IPS
